@@ -1,0 +1,145 @@
+"""One error tree for desktop_app. Every error carries a message written for people.
+
+::
+
+    DesktopAppError                 message (what happened) + advice (what to do next)
+    ├── ConfigError                 bad settings: names the field and the value's problem
+    ├── StorageError                the keyring could not be used
+    │   └── KeyringUnavailableError no backend, locked, or failing; never falls back to plaintext
+    └── AuthError                   anything in the sign-in flow
+        ├── NetworkError            the identity provider could not be reached (offline, timeout)
+        ├── IdpError                the identity provider answered with an error (error, description)
+        │   ├── InvalidGrantError   the session is over (refresh token revoked/expired): sign in again
+        │   └── RedirectUriError    the redirect URI is not registered for the app
+        ├── TokenValidationError    an ID token, issuer, nonce or subject failed the OIDC checks
+        ├── AuthorizationError      the browser came back with ``error=`` (e.g. access_denied)
+        ├── SignInCancelled         the person cancelled in the app
+        ├── SignInTimeout           nothing came back from the browser in time
+        └── BrowserForcedHttpsError the browser spoke TLS to the plain-HTTP loopback listener
+
+Messages never contain tokens, codes, verifiers or secrets: callers pass only descriptions that
+the identity provider wrote for people, and ``detail`` (logged, not shown) is held to the same rule.
+"""
+
+from __future__ import annotations
+
+
+class DesktopAppError(Exception):
+    """Base of every error desktop_app raises on purpose.
+
+    ``message`` says what happened, ``advice`` what the person can do next; both are shown.
+    ``detail`` is technical context for the log only.
+    """
+
+    def __init__(self, message: str, *, advice: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.advice = advice
+        self.detail = detail
+
+    @property
+    def user_message(self) -> str:
+        """The message and the advice together, as a window or a CLI shows them."""
+        return f"{self.message} {self.advice}".strip()
+
+    def __str__(self) -> str:
+        return self.user_message
+
+
+class ConfigError(DesktopAppError):
+    """A setting is missing or invalid; ``field`` names it."""
+
+    def __init__(self, field: str, message: str, *, advice: str = "") -> None:
+        super().__init__(message, advice=advice)
+        self.field = field
+
+
+class StorageError(DesktopAppError):
+    """The token store could not be read or written."""
+
+
+class KeyringUnavailableError(StorageError):
+    """The OS keyring is missing, locked or failing. Tokens are never written elsewhere instead."""
+
+
+class AuthError(DesktopAppError):
+    """Something in the sign-in flow failed."""
+
+
+class NetworkError(AuthError):
+    """The identity provider could not be reached: offline, refused, or too slow."""
+
+
+class IdpError(AuthError):
+    """The identity provider answered with an OAuth/OIDC error.
+
+    ``error`` is the OAuth error code (e.g. ``invalid_request``); ``description`` is the
+    provider's own human-readable ``error_description`` when it sent one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str = "",
+        description: str = "",
+        status: int | None = None,
+        advice: str = "",
+        detail: str = "",
+    ) -> None:
+        super().__init__(message, advice=advice, detail=detail)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+class InvalidGrantError(IdpError):
+    """The refresh token (or code) is no longer valid: the person must sign in again."""
+
+
+class RedirectUriError(IdpError):
+    """The identity provider does not accept this app's redirect URI."""
+
+
+class TokenValidationError(AuthError):
+    """A token or response failed the checks of OpenID Connect Core 3.1.3.7 / 5.3.2 / RFC 9207."""
+
+
+class AuthorizationError(AuthError):
+    """The authorization endpoint redirected back with ``error`` (RFC 6749 4.1.2.1)."""
+
+    def __init__(self, error: str, description: str = "", *, advice: str = "") -> None:
+        text = description or error
+        super().__init__(f"Sign-in did not complete: {text}", advice=advice)
+        self.error = error
+        self.description = description
+
+
+class SignInCancelled(AuthError):
+    """The person cancelled the sign-in in the app."""
+
+    def __init__(self) -> None:
+        super().__init__("Sign-in was cancelled.")
+
+
+class SignInTimeout(AuthError):
+    """The browser did not come back to the app before the timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"Sign-in timed out: nothing came back from the browser within {seconds:g} seconds.",
+            advice="Click Sign in to try again.",
+        )
+        self.seconds = seconds
+
+
+class BrowserForcedHttpsError(AuthError):
+    """A TLS handshake arrived on the plain-HTTP loopback listener."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your browser tried to reach this app over HTTPS, but the sign-in callback is plain "
+            "HTTP on 127.0.0.1.",
+            advice="Turn off 'Always use secure connections' / HTTPS-only mode for 127.0.0.1 "
+            "in your browser, then sign in again.",
+        )

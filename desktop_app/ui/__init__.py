@@ -1,0 +1,1 @@
+"""Qt widgets and the view model; the only place that imports PySide6."""
