@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.local_idp", "tests.fixtures.keyrings"]
+pytest_plugins = [
+    "tests.fixtures.local_idp",
+    "tests.fixtures.keyrings",
+    "tests.fixtures.chromium",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,382 @@
+"""Settings: from command-line flags, ``DESKTOP_APP_*`` environment variables and a TOML file.
+
+Later sources win: file < environment < flags. Every value is validated here, once, and a bad one
+raises :class:`~desktop_app.errors.ConfigError` naming the field, so nothing downstream has to
+second-guess its input. The file lives in the user config dir (``platformdirs``), e.g.
+``~/.config/desktop-app/config.toml`` on Linux::
+
+    endpoint = "https://your-tenant.logto.app"
+    app_id = "your-native-app-id"
+    scopes = ["email", "identities"]
+    resources = ["https://api.example.com"]
+    redirect_path = "/callback"
+    redirect_port = 0
+    post_logout_redirect_uri = ""
+    social_target = "oauth2"
+    social_name = "OAuth2"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+import tomli_w
+
+from desktop_app.errors import ConfigError
+
+APP_NAME = "desktop-app"
+ENV_PREFIX = "DESKTOP_APP_"
+DEFAULT_SIGN_IN_TIMEOUT = 300.0
+
+# Scopes the Logto SDK always asks for; listing them again is harmless but noisy.
+_SDK_DEFAULT_SCOPES = ("openid", "offline_access", "profile")
+_SCOPE_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 3.3 scope-token
+_APP_ID_RE = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+_SOCIAL_TARGET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def default_config_path() -> Path:
+    """Where the settings file lives for this user."""
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings for one Logto tenant and Native app."""
+
+    endpoint: str
+    app_id: str
+    scopes: tuple[str, ...] = ("email",)
+    resources: tuple[str, ...] = ()
+    redirect_path: str = "/callback"
+    redirect_port: int = 0
+    post_logout_redirect_uri: str = ""
+    social_target: str = ""
+    social_name: str = ""
+    sign_in_timeout: float = DEFAULT_SIGN_IN_TIMEOUT
+    session_only: bool = False
+    config_path: Path | None = field(default=None, compare=False)
+
+    @property
+    def issuer(self) -> str:
+        """Logto's issuer: always ``<endpoint>/oidc``."""
+        return f"{self.endpoint}/oidc"
+
+    @property
+    def registered_redirect_uri(self) -> str:
+        """The redirect URI to register in the Logto Console (Native apps ignore the port)."""
+        return f"http://127.0.0.1{self.redirect_path}"
+
+    @property
+    def social_display_name(self) -> str:
+        return self.social_name or self.social_target.replace("-", " ").replace("_", " ").title()
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate_endpoint(value: object) -> str:
+    """A Logto endpoint: https, or http only on a loopback host (a local Logto or test server)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            "endpoint",
+            "The Logto endpoint is not set.",
+            advice="Enter your Logto endpoint, e.g. https://your-tenant.logto.app.",
+        )
+    text = value.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            "endpoint",
+            f"The Logto endpoint {text!r} is not an http(s) URL.",
+            advice="Use the endpoint shown in the Logto Console, e.g. https://your-tenant.logto.app.",
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(
+            "endpoint",
+            "The Logto endpoint must not contain a query, fragment or credentials.",
+            advice="Use only the scheme, host and (optionally) port, e.g. https://auth.example.com.",
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            "endpoint",
+            f"The Logto endpoint {text!r} uses plain http on a non-local host.",
+            advice="Use https; plain http is only allowed for a Logto running on this machine.",
+        )
+    path = parts.path.rstrip("/")
+    if path.endswith("/oidc"):
+        raise ConfigError(
+            "endpoint",
+            "The Logto endpoint must not end in /oidc.",
+            advice=f"Use {text[: text.rstrip('/').rfind('/oidc')]} instead: /oidc is added for you.",
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError("endpoint", f"The Logto endpoint has a bad port: {exc}.") from None
+    host = parts.hostname.lower()
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _validate_app_id(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            "app_id",
+            "The Logto app ID is not set.",
+            advice="Copy the App ID of your Native app from the Logto Console.",
+        )
+    text = value.strip()
+    if not _APP_ID_RE.match(text):
+        raise ConfigError(
+            "app_id",
+            f"The app ID {text!r} contains characters an app ID never has.",
+            advice="Copy the App ID of your Native app from the Logto Console.",
+        )
+    return text
+
+
+def _string_list(name: str, value: object) -> list[str]:
+    if isinstance(value, str):
+        return [part for part in re.split(r"[\s,]+", value) if part]
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return [item.strip() for item in value if item.strip()]
+    raise ConfigError(name, f"{name} must be a list of strings.")
+
+
+def _validate_scopes(value: object) -> tuple[str, ...]:
+    scopes: list[str] = []
+    for scope in _string_list("scopes", value):
+        if not _SCOPE_RE.match(scope):
+            raise ConfigError("scopes", f"{scope!r} is not a valid OAuth scope.")
+        if scope not in scopes and scope not in _SDK_DEFAULT_SCOPES:
+            scopes.append(scope)
+    return tuple(scopes)
+
+
+def _validate_resources(value: object) -> tuple[str, ...]:
+    resources: list[str] = []
+    for resource in _string_list("resources", value):
+        parts = urlsplit(resource)
+        # RFC 8707 2: an absolute URI without a fragment.
+        if not parts.scheme or not (parts.netloc or parts.path) or parts.fragment:
+            raise ConfigError(
+                "resources",
+                f"The API resource {resource!r} is not an absolute URI.",
+                advice="Use the API identifier from the Logto Console, e.g. https://api.example.com.",
+            )
+        if resource not in resources:
+            resources.append(resource)
+    return tuple(resources)
+
+
+def _validate_redirect_path(value: object) -> str:
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        raise ConfigError(
+            "redirect_path", "The callback path must start with a single '/', e.g. /callback."
+        )
+    if any(ch in value for ch in "?#% \t\r\n\\") or len(value) > 200:
+        raise ConfigError(
+            "redirect_path",
+            f"The callback path {value!r} may not contain spaces, '?', '#', '%' or '\\'.",
+        )
+    return value
+
+
+def _validate_port(value: object) -> int:
+    try:
+        port: int = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "redirect_port", f"The callback port {value!r} is not a number."
+        ) from None
+    if isinstance(value, bool) or not (port == 0 or 1024 <= port <= 65535):
+        raise ConfigError(
+            "redirect_port",
+            f"The callback port {port} is out of range.",
+            advice="Use 0 (any free port, recommended) or a port from 1024 to 65535.",
+        )
+    return port
+
+
+def _validate_post_logout(value: object) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError("post_logout_redirect_uri", "The post-logout redirect URI must be text.")
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.fragment:
+        raise ConfigError(
+            "post_logout_redirect_uri",
+            f"The post-logout redirect URI {value!r} is not an absolute http(s) URL.",
+        )
+    return value
+
+
+def _validate_social(value: object) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not _SOCIAL_TARGET_RE.match(value):
+        raise ConfigError(
+            "social_target",
+            f"The social connector target {value!r} is not valid.",
+            advice="Use the target set when the connector was created in Logto, e.g. oauth2.",
+        )
+    return value
+
+
+def _validate_timeout(value: object) -> float:
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(
+            "sign_in_timeout", f"The sign-in timeout {value!r} is not a number."
+        ) from None
+    if not 5 <= seconds <= 3600:
+        raise ConfigError("sign_in_timeout", "The sign-in timeout must be 5 to 3600 seconds.")
+    return seconds
+
+
+def _validate_bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+        "0",
+        "false",
+        "no",
+        "off",
+    }:
+        return value.lower() in {"1", "true", "yes", "on"}
+    raise ConfigError(name, f"{name} must be true or false.")
+
+
+_VALIDATORS: dict[str, Any] = {
+    "endpoint": validate_endpoint,
+    "app_id": _validate_app_id,
+    "scopes": _validate_scopes,
+    "resources": _validate_resources,
+    "redirect_path": _validate_redirect_path,
+    "redirect_port": _validate_port,
+    "post_logout_redirect_uri": _validate_post_logout,
+    "social_target": _validate_social,
+    "social_name": lambda v: "" if v is None else str(v).strip()[:64],
+    "sign_in_timeout": _validate_timeout,
+    "session_only": lambda v: _validate_bool("session_only", v),
+}
+FIELDS = tuple(_VALIDATORS)
+
+
+def validate(raw: Mapping[str, object], *, config_path: Path | None = None) -> Settings:
+    """Turn raw values (strings or TOML types) into :class:`Settings`, or raise ConfigError."""
+    unknown = sorted(set(raw) - set(FIELDS))
+    if unknown:
+        raise ConfigError(
+            unknown[0],
+            f"Unknown setting {unknown[0]!r}.",
+            advice=f"Known settings: {', '.join(FIELDS)}.",
+        )
+    values = {name: _VALIDATORS[name](value) for name, value in raw.items()}
+    for required in ("endpoint", "app_id"):
+        if required not in values:
+            _VALIDATORS[required](None)
+    return Settings(**values, config_path=config_path)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def read_file(path: Path) -> dict[str, object]:
+    """The raw values in a TOML settings file; an absent file is empty."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError("config_file", f"Cannot read {path}: {exc.strerror}.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            "config_file",
+            f"{path} is not valid TOML: {exc}.",
+            advice="Fix the file or delete it and enter the settings again.",
+        ) from None
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Raw values from ``DESKTOP_APP_<FIELD>`` variables."""
+    environ = os.environ if environ is None else environ
+    return {
+        name: environ[ENV_PREFIX + name.upper()]
+        for name in FIELDS
+        if environ.get(ENV_PREFIX + name.upper(), "") != ""
+    }
+
+
+def load(
+    *,
+    overrides: Mapping[str, object] | None = None,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings from the file, then the environment, then ``overrides`` (from flags)."""
+    environ = os.environ if environ is None else environ
+    path = config_path or Path(environ.get(ENV_PREFIX + "CONFIG", "") or default_config_path())
+    raw: dict[str, object] = read_file(path)
+    raw.update(read_environment(environ))
+    raw.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return validate(raw, config_path=path)
+
+
+def is_configured(
+    *, config_path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> bool:
+    """Whether endpoint and app ID are set anywhere (the first run has neither)."""
+    try:
+        load(config_path=config_path, environ=environ)
+    except ConfigError as exc:
+        return exc.field not in {"endpoint", "app_id"}
+    return True
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write the settings as TOML (atomically); secrets are never part of them."""
+    path = path or settings.config_path or default_config_path()
+    data: dict[str, Any] = {}
+    defaults = Settings(endpoint="", app_id="")
+    for f in dataclasses.fields(Settings):
+        if f.name == "config_path":
+            continue
+        value = getattr(settings, f.name)
+        if f.name in {"endpoint", "app_id"} or value != getattr(defaults, f.name):
+            data[f.name] = list(value) if isinstance(value, tuple) else value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
