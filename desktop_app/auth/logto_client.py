@@ -1,0 +1,788 @@
+"""The only module that imports ``logto``: the pinned SDK (0.2.1), fixed for a native public client.
+
+The SDK keeps its data model here (``Storage`` keys, ``AccessTokenMap``, ``SignInSession``,
+``TokenResponse``, the authorization URL it builds, the token bookkeeping in
+``_handleTokenResponse``); what it gets wrong for a desktop app is overridden in two subclasses and
+hidden behind the snake_case facade :class:`LogtoNativeClient`. Each defect and its fix:
+
+1. ``fetchTokenByCode`` posts ``client_secret=None``; Logto rejects a Native (public) app with
+   ``invalid_client``. We post no secret at all (RFC 6749 2.3, RFC 8252 8.4).
+2. ``PyJWKClient`` fetches JWKS with blocking I/O inside a coroutine. We fetch JWKS with aiohttp,
+   cache it, and fetch once more when an unknown ``kid`` shows up (key rotation); the SDK's sync
+   ``verifyIdToken`` then only reads the cache.
+3. No timeouts and raw aiohttp/pydantic errors. Every request has a timeout and fails with a typed
+   error from :mod:`desktop_app.errors`.
+4. No refresh lock. One refresh at a time; the rotated refresh token is written to the keyring
+   before anything uses the new tokens (Logto revokes the grant when a used one is replayed).
+5. ``signIn`` deletes ``accessToken`` (a key that does not exist) so the previous user's
+   ``accessTokenMap`` survives a new sign-in. Every token is dropped when a sign-in starts and again
+   when it completes.
+6. No ``nonce``, no RFC 9207 ``iss`` check, no check that userinfo ``sub`` equals the ID token's.
+   All three are added (OIDC Core 3.1.2.1, 3.1.3.7, 5.3.2; RFC 9207 2.4).
+7. ``signOut`` only builds a URL. We also revoke the refresh token (RFC 7009) and wipe storage.
+8. An endpoint with a trailing slash gives ``//oidc`` URLs; the endpoint is normalised first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import aiohttp
+import jwt
+import logto
+import pydantic
+from logto.LogtoClient import AccessToken, AccessTokenMap
+from logto.OidcCore import OidcCore
+
+from desktop_app.errors import (
+    AuthorizationError,
+    IdpError,
+    InvalidGrantError,
+    NetworkError,
+    RedirectUriError,
+    TokenValidationError,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 15.0
+# Asymmetric algorithms only: never "none", never HMAC with a public client's (absent) secret.
+SUPPORTED_ALGORITHMS = (
+    "ES384",
+    "ES256",
+    "ES512",
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "EdDSA",
+)
+CLOCK_SKEW = 60  # seconds of leeway for exp/iat/nbf, as the SDK allows for access tokens
+USER_AGENT = "desktop_app (logto-python 0.2.1)"
+
+InteractionMode = Literal["signIn", "signUp"]
+
+
+class TokenStore(Protocol):
+    """What the client needs from its storage: ``logto.Storage`` plus durable writes."""
+
+    def get(self, key: Any) -> str | None: ...
+    def set(self, key: Any, value: str | None) -> None: ...
+    def delete(self, key: Any) -> None: ...
+    async def flush(self) -> None: ...
+    async def clear(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SignInRequest:
+    """An authorization request in flight. ``url`` holds state and a code challenge: never log it."""
+
+    url: str
+    state: str
+    redirect_uri: str
+
+
+@dataclass(frozen=True)
+class SignOutResult:
+    """How sign-out went: local data is always gone; ``revoked`` says whether Logto was told."""
+
+    revoked: bool
+    end_session_url: str | None
+    problem: str = ""
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class _Http:
+    """One aiohttp session with a timeout on every request and errors turned into ours."""
+
+    def __init__(self, endpoint: str, timeout: float) -> None:
+        self._endpoint = endpoint
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, headers={"User-Agent": USER_AGENT}
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _unreachable(self, what: str, exc: BaseException) -> NetworkError:
+        return NetworkError(
+            f"Could not reach the Logto server at {self._endpoint} ({what}).",
+            advice="Check your internet connection and the endpoint in Settings, then try again.",
+            detail=f"{type(exc).__name__}",
+        )
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send a request; return its JSON body (None when empty); raise NetworkError/IdpError."""
+        try:
+            async with self._client().request(
+                method, url, data=data, headers=headers, allow_redirects=False
+            ) as resp:
+                body = await resp.read()
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise self._unreachable(what, exc) from None
+        try:
+            payload = json.loads(body) if body.strip() else None
+        except ValueError:
+            payload = ValueError
+        if status >= 400:
+            raise _idp_error(what, status, payload)
+        if payload is ValueError:
+            raise IdpError(
+                f"The Logto server sent an unreadable answer to the {what} request.",
+                status=status,
+                advice="Try again later; if it keeps happening, check the endpoint in Settings.",
+            )
+        return payload
+
+    async def json(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Like :meth:`send`, but an empty or non-object body is an error too."""
+        payload = await self.send(method, url, what=what, data=data, headers=headers)
+        if not isinstance(payload, dict):
+            raise IdpError(
+                f"The Logto server sent an unreadable answer to the {what} request.",
+                advice="Try again later; if it keeps happening, check the endpoint in Settings.",
+            )
+        return payload
+
+    async def probe(self, url: str, *, what: str) -> tuple[int, str, str]:
+        """GET without following redirects: (status, Location, body text)."""
+        try:
+            async with self._client().get(url, allow_redirects=False) as resp:
+                text = (await resp.content.read(64 * 1024)).decode("utf-8", "replace")
+                return resp.status, resp.headers.get("Location", ""), text
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise self._unreachable(what, exc) from None
+
+
+def _idp_error(what: str, status: int, payload: object) -> IdpError:
+    """An OAuth error body (RFC 6749 5.2) or Logto's ``{code, message}`` as a typed error."""
+    error = description = ""
+    if isinstance(payload, dict):
+        error = str(payload.get("error") or payload.get("code") or "")
+        description = str(payload.get("error_description") or payload.get("message") or "")
+    # Descriptions are written by the IdP for people; keep them short and single-line.
+    description = " ".join(description.split())[:300]
+    if error in {"invalid_grant", "oidc.invalid_grant"}:
+        return InvalidGrantError(
+            "Your session has expired or was ended.",
+            error=error,
+            description=description,
+            status=status,
+            advice="Please sign in again.",
+        )
+    if error in {"invalid_client", "oidc.invalid_client"}:
+        return IdpError(
+            f"Logto does not accept this app ({description or error}).",
+            error=error,
+            description=description,
+            status=status,
+            advice="Check the App ID in Settings and that the app in the Logto Console is a "
+            "Native app.",
+        )
+    text = description or error or f"HTTP {status}"
+    return IdpError(
+        f"The Logto server refused the {what} request: {text}.",
+        error=error,
+        description=description,
+        status=status,
+        advice="Try again; if it keeps happening, check your settings.",
+    )
+
+
+# --------------------------------------------------------------------------- JWKS
+
+
+class _Jwks:
+    """Signing keys fetched without blocking, cached, and fetched again for an unknown ``kid``."""
+
+    def __init__(self, http: _Http, uri: str) -> None:
+        self._http = http
+        self._uri = uri
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self) -> None:
+        data = await self._http.json("GET", self._uri, what="signing keys")
+        try:
+            keyset = jwt.PyJWKSet.from_dict(data)
+        except (jwt.PyJWKSetError, jwt.InvalidKeyError, TypeError, KeyError) as exc:
+            raise TokenValidationError(
+                "The Logto server published signing keys this app cannot read.",
+                detail=type(exc).__name__,
+            ) from None
+        self._keys = {key.key_id or "": key for key in keyset.keys if key.public_key_use != "enc"}
+        logger.debug("Fetched %d signing key(s)", len(self._keys))
+
+    async def ensure(self, token: str) -> None:
+        """Make sure the key for ``token``'s ``kid`` is cached: fetch once if it is not."""
+        kid = _header(token).get("kid") or ""
+        async with self._lock:
+            if not self._keys or (kid and kid not in self._keys):
+                await self._fetch()
+
+    def key_for(self, token: str) -> jwt.PyJWK:
+        kid = _header(token).get("kid") or ""
+        if kid in self._keys:
+            return self._keys[kid]
+        if not kid and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        raise TokenValidationError(
+            "The ID token was signed with a key the Logto server does not publish.",
+            advice="Try signing in again; if it keeps happening, the server may be misconfigured.",
+        )
+
+
+def _header(token: str) -> dict[str, Any]:
+    try:
+        return dict(jwt.get_unverified_header(token))
+    except jwt.PyJWTError:
+        raise TokenValidationError("The Logto server sent a malformed ID token.") from None
+
+
+def decode_unverified(token: str) -> dict[str, Any]:
+    """The claims of a JWT that was verified before (or an access token we only display)."""
+    try:
+        return dict(jwt.decode(token, options={"verify_signature": False}))
+    except jwt.PyJWTError:
+        return {}
+
+
+# --------------------------------------------------------------------------- SDK subclasses
+
+
+class _NativeOidcCore(OidcCore):
+    """``OidcCore`` with async, time-limited I/O and full ID-token validation."""
+
+    def __init__(self, metadata: logto.OidcProviderMetadata, http: _Http, app_id: str) -> None:
+        super().__init__(metadata)  # builds an (unused) PyJWKClient; it does no I/O until used
+        self.http = http
+        self.app_id = app_id
+        self.jwks = _Jwks(http, metadata.jwks_uri)
+        # Set by the client around each token request; read by verifyIdToken.
+        self.expected_nonce: str | None = None
+        self.expected_sub: str | None = None
+
+    async def _token_request(self, data: dict[str, str]) -> logto.TokenResponse:
+        payload = await self.http.json(
+            "POST", self.metadata.token_endpoint, what="token", data=data
+        )
+        try:
+            response = logto.TokenResponse(**payload)
+        except (pydantic.ValidationError, TypeError):
+            raise IdpError("The Logto server sent an incomplete token response.") from None
+        if response.id_token is not None:
+            await self.jwks.ensure(response.id_token)
+        return response
+
+    async def fetchTokenByCode(
+        self,
+        clientId: str,
+        clientSecret: str | None,
+        redirectUri: str,
+        code: str,
+        codeVerifier: str,
+    ) -> logto.TokenResponse:
+        # Defect 1: a public client sends no client_secret at all (RFC 6749 2.3.1 / RFC 8252 8.4).
+        data = {
+            "grant_type": "authorization_code",
+            "client_id": clientId,
+            "redirect_uri": redirectUri,  # must repeat the exact URI, port included (RFC 6749 4.1.3)
+            "code": code,
+            "code_verifier": codeVerifier,
+        }
+        if clientSecret:
+            data["client_secret"] = clientSecret
+        return await self._token_request(data)
+
+    async def fetchTokenByRefreshToken(
+        self,
+        clientId: str,
+        clientSecret: str | None,
+        refreshToken: str,
+        resource: str = "",
+    ) -> logto.TokenResponse:
+        data = {"grant_type": "refresh_token", "client_id": clientId, "refresh_token": refreshToken}
+        if resource:
+            data["resource"] = resource  # RFC 8707 2.2
+        if clientSecret:
+            data["client_secret"] = clientSecret
+        return await self._token_request(data)
+
+    async def fetchUserInfo(self, accessToken: str) -> logto.UserInfoResponse:
+        payload = await self.http.json(
+            "GET",
+            self.metadata.userinfo_endpoint,
+            what="user info",
+            headers={"Authorization": f"Bearer {accessToken}"},
+        )
+        try:
+            return logto.UserInfoResponse(**payload)
+        except (pydantic.ValidationError, TypeError):
+            raise IdpError("The Logto server sent an unreadable user profile.") from None
+
+    def verifyIdToken(self, idToken: str, clientId: str) -> None:
+        """OIDC Core 3.1.3.7 (and 12.2 for refreshed ID tokens), keys from the async cache."""
+        header = _header(idToken)
+        alg = header.get("alg")
+        allowed = set(self.metadata.id_token_signing_alg_values_supported or SUPPORTED_ALGORITHMS)
+        if alg not in SUPPORTED_ALGORITHMS or alg not in allowed:
+            raise TokenValidationError(
+                f"The ID token uses the signing algorithm {alg!r}, which this app does not accept."
+            )
+        key = self.jwks.key_for(idToken)
+        try:
+            claims = jwt.decode(
+                idToken,
+                key.key,
+                algorithms=[alg],
+                audience=clientId,
+                issuer=self.metadata.issuer,
+                leeway=CLOCK_SKEW,
+                options={"require": ["iss", "sub", "aud", "exp", "iat"]},
+            )
+        except jwt.InvalidAudienceError:
+            raise TokenValidationError("The ID token was issued for another app.") from None
+        except jwt.InvalidIssuerError:
+            raise TokenValidationError(
+                "The ID token was issued by another server than the configured Logto endpoint."
+            ) from None
+        except jwt.ExpiredSignatureError:
+            raise TokenValidationError(
+                "The ID token has expired.", advice="Check that this computer's clock is correct."
+            ) from None
+        except jwt.ImmatureSignatureError:
+            raise TokenValidationError(
+                "The ID token is dated in the future.",
+                advice="Check that this computer's clock is correct.",
+            ) from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise TokenValidationError(f"The ID token lacks the {exc.claim!r} claim.") from None
+        except jwt.InvalidSignatureError:
+            raise TokenValidationError("The ID token's signature is not valid.") from None
+        except jwt.PyJWTError as exc:
+            raise TokenValidationError(
+                "The ID token is not valid.", detail=type(exc).__name__
+            ) from None
+        if claims["iat"] > time.time() + CLOCK_SKEW:
+            raise TokenValidationError(
+                "The ID token is dated in the future.",
+                advice="Check that this computer's clock is correct.",
+            )
+        aud = claims["aud"]
+        if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != clientId:
+            raise TokenValidationError("The ID token was issued for another app (azp).")
+        if self.expected_nonce is not None and claims.get("nonce") != self.expected_nonce:
+            raise TokenValidationError(
+                "The ID token does not belong to this sign-in (nonce mismatch).",
+                advice="Sign in again.",
+            )
+        if self.expected_sub is not None and claims["sub"] != self.expected_sub:
+            raise TokenValidationError("The refreshed ID token names a different user.")
+
+
+class _NativeLogtoClient(logto.LogtoClient):
+    """``LogtoClient`` with injectable HTTP, metadata checks and a clock-aware token cache."""
+
+    def __init__(
+        self,
+        config: logto.LogtoConfig,
+        storage: TokenStore,
+        http: _Http,
+        clock: Callable[[], float],
+    ) -> None:
+        super().__init__(config, storage)  # type: ignore[arg-type]
+        self._http = http
+        self._clock = clock
+        self._core_lock = asyncio.Lock()
+
+    async def getOidcCore(self) -> _NativeOidcCore:
+        async with self._core_lock:
+            if self._oidcCore is None:
+                self._oidcCore = await self._discover()
+            assert isinstance(self._oidcCore, _NativeOidcCore)
+            return self._oidcCore
+
+    async def _discover(self) -> _NativeOidcCore:
+        issuer = f"{self.config.endpoint}/oidc"
+        payload = await self._http.json(
+            "GET", f"{issuer}/.well-known/openid-configuration", what="discovery"
+        )
+        try:
+            metadata = logto.OidcProviderMetadata(**payload)
+        except (pydantic.ValidationError, TypeError):
+            raise IdpError(
+                f"{self.config.endpoint} did not answer like a Logto server (bad discovery document).",
+                advice="Check the endpoint in Settings: it is shown in the Logto Console.",
+            ) from None
+        # OIDC Discovery 4.3: the issuer must be exactly the one we asked about.
+        if metadata.issuer != issuer:
+            raise TokenValidationError(
+                f"The Logto server says its issuer is {metadata.issuer!r}, "
+                f"but this app expects {issuer!r}.",
+                advice="Set the endpoint in Settings to the one shown in the Logto Console "
+                "(the issuer minus /oidc).",
+            )
+        return _NativeOidcCore(metadata, self._http, self.config.appId)
+
+    # Defect: the SDK stamps expiry with time.time() and a fixed 60 s margin, so a short-lived
+    # token is "expired" as soon as it arrives. Use the injected clock and a proportional margin.
+    def _setAccessToken(self, resource: str, accessToken: str, expiresIn: int) -> None:
+        margin = min(60, expiresIn // 10)
+        token_map = self._getAccessTokenMap()
+        token_map.x[resource] = AccessToken(
+            token=accessToken, expiresAt=int(self._clock()) + expiresIn - margin
+        )
+        self._storage.set("accessTokenMap", token_map.model_dump_json())
+
+    def _getAccessToken(self, resource: str) -> str | None:
+        token = self._getAccessTokenMap().x.get(resource)
+        if token is None or token.expiresAt <= self._clock():
+            return None
+        return token.token
+
+
+# --------------------------------------------------------------------------- facade
+
+
+class LogtoNativeClient:
+    """Logto for a native desktop app: sign-in URL, code exchange, refresh, userinfo, sign-out.
+
+    ``storage`` must be loaded before use; every token change is flushed to it before the
+    method returns.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        app_id: str,
+        storage: TokenStore,
+        *,
+        scopes: tuple[str, ...] = (),
+        resources: tuple[str, ...] = (),
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        endpoint = endpoint.rstrip("/")  # defect 8
+        self.endpoint = endpoint
+        self.app_id = app_id
+        self.storage = storage
+        self._clock = clock
+        self._http = _Http(endpoint, timeout)
+        config = logto.LogtoConfig(
+            endpoint=endpoint,
+            appId=app_id,
+            appSecret=None,
+            prompt="consent",  # with offline_access: a refresh token (Logto requires both)
+            scopes=list(scopes),
+            resources=list(resources),
+        )
+        self._sdk = _NativeLogtoClient(config, storage, self._http, clock)
+        self._refresh_lock = asyncio.Lock()
+        self._nonce: dict[str, str] = {}  # state -> nonce, in memory only
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.endpoint}/oidc"
+
+    async def discover(self) -> logto.OidcProviderMetadata:
+        """Fetch and check the discovery document (cached for the client's lifetime)."""
+        return (await self._sdk.getOidcCore()).metadata
+
+    # ---------------------------------------------------------------- sign-in
+
+    async def create_sign_in_request(
+        self,
+        redirect_uri: str,
+        *,
+        interaction_mode: InteractionMode = "signIn",
+        direct_sign_in: str | None = None,
+        login_hint: str | None = None,
+    ) -> SignInRequest:
+        """Build the authorization URL (PKCE S256, state, nonce) and forget any previous user."""
+        self._forget_tokens()  # defect 5
+        url = await self._sdk.signIn(redirect_uri, interaction_mode)
+        session = self._sdk._getSignInSession()
+        assert session is not None
+        nonce = secrets.token_urlsafe(32)
+        self._nonce = {session.state: nonce}
+        extra = {"nonce": nonce}  # OIDC Core 3.1.2.1: binds the ID token to this request
+        if interaction_mode == "signUp":
+            extra["first_screen"] = "register"  # Logto's newer name for interaction_mode=signUp
+        if direct_sign_in:
+            extra["direct_sign_in"] = direct_sign_in
+        if login_hint:
+            extra["login_hint"] = login_hint
+        return SignInRequest(
+            url=_add_query(url, extra), state=session.state, redirect_uri=redirect_uri
+        )
+
+    async def check_redirect_uri(self, request: SignInRequest) -> None:
+        """Ask Logto (without a browser) whether it accepts the request; name the fix if not.
+
+        The authorization endpoint shows a dead-end error page for an unregistered redirect URI
+        (RFC 6749 4.1.2.1 forbids redirecting then), so the app would otherwise just wait.
+        """
+        status, location, body = await self._http.probe(request.url, what="sign-in")
+        if status in {301, 302, 303, 307, 308}:
+            query = dict(parse_qsl(urlsplit(location).query))
+            if "error" in query and location.startswith(request.redirect_uri):
+                raise AuthorizationError(query["error"], query.get("error_description", ""))
+            return
+        if status == 200:
+            return
+        lowered = body.lower()
+        if "redirect_uri" in lowered:
+            path = urlsplit(request.redirect_uri).path
+            raise RedirectUriError(
+                "Logto does not accept this app's redirect URI.",
+                error="invalid_redirect_uri",
+                status=status,
+                advice=f"In the Logto Console, open the app, make sure its type is Native, and "
+                f"add the redirect URI http://127.0.0.1{path} (Logto ignores the port for "
+                "Native apps).",
+            )
+        if "invalid_client" in lowered or ("client" in lowered and "not found" in lowered):
+            raise IdpError(
+                f"Logto does not know the app ID {self.app_id!r}.",
+                error="invalid_client",
+                status=status,
+                advice="Copy the App ID of your Native app from the Logto Console into Settings.",
+            )
+        raise IdpError(
+            f"The Logto sign-in page answered with HTTP {status}.",
+            status=status,
+            advice="Check the endpoint and app settings, then try again.",
+        )
+
+    async def complete_sign_in(
+        self,
+        callback_url: str,
+        *,
+        iss: str | None,
+        error: str | None,
+        error_description: str | None,
+    ) -> None:
+        """Exchange the authorization response for tokens and keep them in storage."""
+        if error:
+            raise AuthorizationError(error, error_description or "", advice=_advice_for(error))
+        core = await self._sdk.getOidcCore()
+        # RFC 9207 2.4: compare iss when sent; require it when the server says it sends it.
+        supports_iss = bool(
+            (core.metadata.model_extra or {}).get("authorization_response_iss_parameter_supported")
+        )
+        if iss is not None and iss != core.metadata.issuer:
+            raise TokenValidationError(
+                "The sign-in response came from another server than the configured Logto "
+                "endpoint (issuer mismatch).",
+                advice="Sign in again; if it repeats, check the endpoint in Settings.",
+            )
+        if iss is None and supports_iss:
+            raise TokenValidationError("The sign-in response lacks the issuer (iss) parameter.")
+        session = self._sdk._getSignInSession()
+        if session is None:
+            raise TokenValidationError("No sign-in is in progress.", advice="Click Sign in again.")
+        core.expected_nonce = self._nonce.get(session.state)
+        core.expected_sub = None
+        try:
+            self._forget_tokens()
+            await self._sdk.handleSignInCallback(callback_url)
+        except logto.LogtoException as exc:
+            # The SDK's own checks (path/state/code); our subclasses raise typed errors instead.
+            raise TokenValidationError(
+                "The sign-in response was not valid.", detail=str(exc)[:80]
+            ) from None
+        finally:
+            core.expected_nonce = None
+            self._nonce = {}
+            self.storage.delete("signInSession")
+        await self.storage.flush()
+
+    def _forget_tokens(self) -> None:
+        for key in ("idToken", "refreshToken", "accessTokenMap"):
+            self.storage.delete(key)
+
+    def abandon_sign_in(self) -> None:
+        """Drop the in-memory PKCE verifier, state and nonce of a cancelled sign-in."""
+        self.storage.delete("signInSession")
+        self._nonce = {}
+
+    # ---------------------------------------------------------------- tokens
+
+    @property
+    def id_token(self) -> str | None:
+        return self.storage.get("idToken")
+
+    @property
+    def has_refresh_token(self) -> bool:
+        return bool(self.storage.get("refreshToken"))
+
+    def id_token_claims(self) -> dict[str, Any]:
+        """Claims of the stored ID token (it was verified when it was stored)."""
+        token = self.id_token
+        return decode_unverified(token) if token else {}
+
+    def access_token_expiry(self, resource: str = "") -> float | None:
+        token = self._sdk._getAccessTokenMap().x.get(resource)
+        return None if token is None else float(token.expiresAt)
+
+    def cached_access_token(self, resource: str = "") -> str | None:
+        """A still-valid access token from storage, or None; never touches the network."""
+        return self._sdk._getAccessToken(resource)
+
+    async def access_token(self, resource: str = "") -> str:
+        """A valid access token for ``resource`` ("" = userinfo), refreshing at most once at a time.
+
+        Raises InvalidGrantError when the session is over, NetworkError when offline.
+        """
+        cached = self._sdk._getAccessToken(resource)
+        if cached is not None:
+            return cached
+        async with self._refresh_lock:
+            # Another caller may have refreshed while we waited.
+            cached = self._sdk._getAccessToken(resource)
+            if cached is not None:
+                return cached
+            if not self.has_refresh_token:
+                raise InvalidGrantError(
+                    "You are not signed in.", error="login_required", advice="Please sign in."
+                )
+            core = await self._sdk.getOidcCore()
+            core.expected_sub = self.id_token_claims().get("sub")
+            try:
+                token = await self._sdk.getAccessToken(resource)
+            except InvalidGrantError:
+                # The grant is gone at Logto (revoked, expired, or replayed): nothing here is
+                # usable any more, so drop it rather than retry it.
+                self._forget_tokens()
+                await self.storage.flush()
+                raise
+            finally:
+                core.expected_sub = None
+            # Defect 4: the rotated refresh token must be durable before the new tokens are used.
+            await self.storage.flush()
+            if token is None:
+                raise InvalidGrantError("You are not signed in.", advice="Please sign in.")
+            return token
+
+    async def fetch_user_info(self) -> dict[str, Any]:
+        """Userinfo (``/oidc/me``), checked to be about the signed-in user (OIDC Core 5.3.2)."""
+        token = await self.access_token("")
+        core = await self._sdk.getOidcCore()
+        info = await core.fetchUserInfo(token)
+        expected = self.id_token_claims().get("sub")
+        if info.sub != expected:
+            raise TokenValidationError(
+                "The Logto server returned the profile of another user.",
+                advice="Sign out and sign in again.",
+            )
+        return info.model_dump(exclude_none=False) | dict(info.model_extra or {})
+
+    # ---------------------------------------------------------------- sign-out
+
+    async def sign_out(self, *, post_logout_redirect_uri: str = "") -> SignOutResult:
+        """Revoke the refresh token (RFC 7009), wipe storage, and build the end-session URL."""
+        # Wait for a refresh in flight: it may be about to store a new refresh token, which must
+        # be the one revoked and must not outlive the wipe.
+        async with self._refresh_lock:
+            return await self._sign_out(post_logout_redirect_uri)
+
+    async def _sign_out(self, post_logout_redirect_uri: str) -> SignOutResult:
+        refresh_token = self.storage.get("refreshToken")
+        id_token = self.id_token
+        revoked, problem = True, ""
+        end_session_url: str | None = None
+        try:
+            core = await self._sdk.getOidcCore()
+            metadata = core.metadata
+            if refresh_token:
+                revocation = (metadata.model_extra or {}).get(
+                    "revocation_endpoint", f"{self.issuer}/token/revocation"
+                )
+                # RFC 7009 2.1; a public client identifies itself with client_id only.
+                await self._http.send(
+                    "POST",
+                    str(revocation),
+                    what="revocation",
+                    data={
+                        "token": refresh_token,
+                        "token_type_hint": "refresh_token",
+                        "client_id": self.app_id,
+                    },
+                )
+            if metadata.end_session_endpoint:
+                params = {"client_id": self.app_id}
+                if id_token:
+                    params["id_token_hint"] = id_token
+                if post_logout_redirect_uri:
+                    params["post_logout_redirect_uri"] = post_logout_redirect_uri
+                end_session_url = f"{metadata.end_session_endpoint}?{urlencode(params)}"
+        except (NetworkError, IdpError, TokenValidationError) as exc:
+            revoked, problem = False, exc.user_message
+            logger.warning("Could not revoke the refresh token: %s", exc.message)
+        finally:
+            await self.storage.clear()
+        return SignOutResult(revoked=revoked, end_session_url=end_session_url, problem=problem)
+
+
+def _add_query(url: str, extra: Mapping[str, str]) -> str:
+    parts = urlsplit(url)
+    query = parts.query + ("&" if parts.query else "") + urlencode(extra)
+    return urlunsplit(parts._replace(query=query))
+
+
+def _advice_for(error: str) -> str:
+    if error == "access_denied":
+        return "Sign-in was cancelled or refused in the browser. Click Sign in to try again."
+    if error in {"login_required", "consent_required", "interaction_required"}:
+        return "Click Sign in to sign in again."
+    return "Click Sign in to try again; if it repeats, check the app's settings in Logto."
+
+
+__all__ = [
+    "AccessTokenMap",
+    "InteractionMode",
+    "LogtoNativeClient",
+    "SignInRequest",
+    "SignOutResult",
+    "decode_unverified",
+]
