@@ -1,0 +1,471 @@
+"""AuthSession: the whole sign-in flow of a native app, with no UI.
+
+It runs on whatever asyncio loop drives it (qasync's in the app, pytest-asyncio's in tests) and
+tells its observers about every change with an immutable :class:`Snapshot`. The UI renders
+snapshots and forwards clicks; it never touches tokens. Collaborators are injected: the browser
+opener (``Callable[[str], bool]``, the system browser by default), the clock, the token storage
+or the keyring backend, so tests and headless scripts can play the person.
+
+Example (headless)::
+
+    session = AuthSession(settings, open_browser=my_opener)
+    await session.restore()
+    if session.snapshot.state is not State.SIGNED_IN:
+        await session.sign_in()
+    print(session.snapshot.profile["name"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import time
+import webbrowser
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+from desktop_app.auth.logto_client import (
+    DEFAULT_TIMEOUT,
+    LogtoNativeClient,
+    SignOutResult,
+    decode_unverified,
+)
+from desktop_app.auth.loopback import LoopbackReceiver
+from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
+from desktop_app.config import Settings
+from desktop_app.errors import (
+    AuthError,
+    DesktopAppError,
+    InvalidGrantError,
+    NetworkError,
+    SignInCancelled,
+    SignInTimeout,
+    StorageError,
+    TokenValidationError,
+)
+
+logger = logging.getLogger(__name__)
+
+BrowserOpener = Callable[[str], bool]
+Observer = Callable[["Snapshot"], None]
+
+# Claims about the token rather than the person: not part of the profile shown.
+_TECHNICAL_CLAIMS = frozenset(
+    {
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "nbf",
+        "at_hash",
+        "c_hash",
+        "nonce",
+        "auth_time",
+        "sid",
+        "jti",
+        "azp",
+        "acr",
+        "amr",
+    }
+)
+
+
+class State(enum.Enum):
+    """Where the session is. Errors keep the state they happened in and set ``Snapshot.error``,
+    except a failed sign-in, which lands in ``ERROR`` until the next action."""
+
+    RESTORING = "restoring"
+    SIGNED_OUT = "signed_out"
+    WAITING_FOR_BROWSER = "waiting_for_browser"
+    COMPLETING = "completing"
+    SIGNED_IN = "signed_in"
+    SIGNING_OUT = "signing_out"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a UI needs to render the session; never holds a token."""
+
+    state: State
+    profile: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    error: DesktopAppError | None = None
+    notice: str = ""
+    offline: bool = False
+    # While waiting: the authorization URL (state + PKCE challenge, no secret), for "Copy link".
+    sign_in_url: str | None = None
+    browser_opened: bool = True
+    waiting_since: float | None = None
+    timeout: float = 0.0
+    storage_label: str = ""
+    busy: bool = False
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    """What the UI may say about the tokens (never the tokens themselves)."""
+
+    access_token_expires_at: float | None
+    refresh_available: bool
+    storage_label: str
+
+
+def default_browser_opener(url: str) -> bool:
+    """Open ``url`` in the system browser (RFC 8252 8.12: never an embedded user-agent)."""
+    try:
+        return webbrowser.open(url, new=2)
+    except webbrowser.Error:
+        return False
+
+
+class AuthSession:
+    """Sign in, restore, refresh, sign out, profile and access tokens for one Logto app."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        storage: KeyringStorage | SessionOnlyStorage | None = None,
+        keyring_backend: Any = None,
+        open_browser: BrowserOpener = default_browser_opener,
+        clock: Callable[[], float] = time.time,
+        http_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.settings = settings
+        if storage is None:
+            storage = (
+                SessionOnlyStorage()
+                if settings.session_only
+                else KeyringStorage.for_app(
+                    settings.endpoint, settings.app_id, backend=keyring_backend
+                )
+            )
+        self.storage = storage
+        self._open_browser = open_browser
+        self._clock = clock
+        self.client = LogtoNativeClient(
+            settings.endpoint,
+            settings.app_id,
+            storage,
+            scopes=settings.scopes,
+            resources=settings.resources,
+            timeout=http_timeout,
+            clock=clock,
+        )
+        self._observers: list[Observer] = []
+        self._snapshot = Snapshot(State.SIGNED_OUT, storage_label=self._storage_label())
+        self._sign_in_task: asyncio.Task[Any] | None = None
+        self._cancel_requested = False
+        self._loaded = False
+        self._userinfo: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- observing
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def state(self) -> State:
+        return self._snapshot.state
+
+    @property
+    def profile(self) -> Mapping[str, Any]:
+        return self._snapshot.profile
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer`` with every new snapshot; returns a function that unsubscribes."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def _emit(self, state: State, **changes: Any) -> None:
+        defaults: dict[str, Any] = {
+            "error": None,
+            "notice": "",
+            "busy": False,
+            "storage_label": self._storage_label(),
+        }
+        if state not in {State.WAITING_FOR_BROWSER, State.COMPLETING}:
+            defaults.update(sign_in_url=None, waiting_since=None, browser_opened=True)
+        if state not in {State.SIGNED_IN}:
+            defaults.update(offline=False)
+        if state in {State.SIGNED_OUT, State.ERROR, State.WAITING_FOR_BROWSER}:
+            defaults.update(profile=MappingProxyType({}))
+        self._snapshot = replace(self._snapshot, state=state, **(defaults | changes))
+        logger.debug("Session state: %s", state.value)
+        for observer in list(self._observers):
+            try:
+                observer(self._snapshot)
+            except Exception:
+                logger.exception("A session observer failed")
+
+    def _storage_label(self) -> str:
+        try:
+            return str(self.storage.location_label)
+        except Exception:  # resolving the backend may fail; the label is cosmetic
+            return "OS keyring"
+
+    # ---------------------------------------------------------------- profile & tokens
+
+    def _profile(self) -> Mapping[str, Any]:
+        claims = {
+            k: v for k, v in self.client.id_token_claims().items() if k not in _TECHNICAL_CLAIMS
+        }
+        return MappingProxyType(claims | self._userinfo)
+
+    def id_token_claims(self) -> dict[str, Any]:
+        """All claims of the ID token, for a developer's "Token details" view."""
+        return self.client.id_token_claims()
+
+    def token_status(self, resource: str = "") -> TokenStatus:
+        return TokenStatus(
+            access_token_expires_at=self.client.access_token_expiry(resource),
+            refresh_available=self.client.has_refresh_token,
+            storage_label=self._storage_label(),
+        )
+
+    async def access_token(self, resource: str | None = None) -> str:
+        """A valid access token ("" or None = the userinfo/default one), refreshed when needed."""
+        try:
+            return await self.client.access_token(resource or "")
+        except InvalidGrantError as exc:
+            self._userinfo = {}
+            self._emit(
+                State.SIGNED_OUT,
+                notice="Your session has expired. Please sign in again.",
+                error=exc,
+            )
+            raise
+
+    async def access_token_claims(self, resource: str) -> dict[str, Any]:
+        """Decoded claims of the JWT access token for an API resource (for display)."""
+        return decode_unverified(await self.access_token(resource))
+
+    # ---------------------------------------------------------------- restore
+
+    async def _load(self) -> None:
+        if not self._loaded:
+            await self.storage.load()
+            self._loaded = True
+
+    async def restore(self) -> None:
+        """Pick up a stored session without a browser.
+
+        Valid tokens: signed in with no network. Expired access token: silent refresh. Refresh
+        refused (``invalid_grant``): signed out, "please sign in again". Offline: signed in with
+        the cached profile, marked offline.
+        """
+        self._emit(State.RESTORING, busy=True)
+        try:
+            await self._load()
+        except StorageError as exc:
+            self._emit(State.ERROR, error=exc)
+            return
+        if not self.client.id_token:
+            self._emit(State.SIGNED_OUT)
+            return
+        if self.client.cached_access_token() is not None:
+            self._emit(State.SIGNED_IN, profile=self._profile())
+            return
+        try:
+            await self.client.access_token("")
+        except InvalidGrantError:
+            self._emit(State.SIGNED_OUT, notice="Your session has expired. Please sign in again.")
+        except NetworkError as exc:
+            self._emit(
+                State.SIGNED_IN,
+                profile=self._profile(),
+                offline=True,
+                notice="Offline: showing your saved profile. " + exc.advice,
+            )
+        except StorageError as exc:
+            self._emit(State.SIGNED_IN, profile=self._profile(), error=exc)
+        except AuthError as exc:
+            await self._wipe_quietly()
+            self._emit(State.SIGNED_OUT, error=exc)
+        else:
+            self._emit(State.SIGNED_IN, profile=self._profile())
+
+    # ---------------------------------------------------------------- sign-in
+
+    async def sign_in(
+        self,
+        *,
+        mode: Literal["signIn", "signUp"] = "signIn",
+        direct_sign_in: str | None = None,
+    ) -> None:
+        """Sign in through the system browser and the loopback listener.
+
+        Returns once signed in; raises the :class:`~desktop_app.errors.DesktopAppError` that
+        ended it otherwise (the snapshot says the same).
+        """
+        if self._sign_in_task is not None:
+            raise AuthError("A sign-in is already in progress.", advice="Finish it or cancel it.")
+        self._sign_in_task = asyncio.current_task()
+        self._cancel_requested = False
+        self._userinfo = {}
+        timeout = self.settings.sign_in_timeout
+        self._emit(
+            State.WAITING_FOR_BROWSER, busy=True, timeout=timeout, waiting_since=self._clock()
+        )
+        try:
+            await self._load()
+            await self._sign_in(mode, direct_sign_in)
+        except asyncio.CancelledError:
+            self.client.abandon_sign_in()
+            if not self._cancel_requested:
+                raise
+            # The cancellation was ours and ends here (3.11 structured-concurrency bookkeeping).
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            error = SignInCancelled()
+            self._emit(State.SIGNED_OUT, notice=error.message)
+            raise error from None
+        except DesktopAppError as exc:
+            self.client.abandon_sign_in()
+            logger.info("Sign-in failed: %s", type(exc).__name__)
+            if isinstance(exc, SignInTimeout):
+                self._emit(State.SIGNED_OUT, notice=exc.user_message)
+            else:
+                self._emit(State.ERROR, error=exc)
+            raise
+        finally:
+            self._sign_in_task = None
+
+    async def _sign_in(self, mode: Literal["signIn", "signUp"], direct_sign_in: str | None) -> None:
+        async with LoopbackReceiver(
+            path=self.settings.redirect_path,
+            port=self.settings.redirect_port,
+            timeout=self.settings.sign_in_timeout,
+        ) as receiver:
+            request = await self.client.create_sign_in_request(
+                receiver.redirect_uri, interaction_mode=mode, direct_sign_in=direct_sign_in
+            )
+            await self.client.check_redirect_uri(request)
+            opened = await asyncio.to_thread(self._open_browser, request.url)
+            self._emit(
+                State.WAITING_FOR_BROWSER,
+                sign_in_url=request.url,
+                browser_opened=opened,
+                notice=""
+                if opened
+                else "The browser did not open. Copy the sign-in link and open it in your browser.",
+            )
+            response = await receiver.wait(request.state)
+            self._emit(State.COMPLETING, busy=True)
+            try:
+                await self.client.complete_sign_in(
+                    response.callback_url,
+                    iss=response.iss,
+                    error=response.error,
+                    error_description=response.error_description,
+                )
+                notice = await self._fetch_user_info_after_sign_in()
+            except DesktopAppError as exc:
+                await receiver.finish(False, exc.user_message)
+                raise
+            await receiver.finish(True)
+        self._emit(State.SIGNED_IN, profile=self._profile(), notice=notice)
+
+    async def _fetch_user_info_after_sign_in(self) -> str:
+        try:
+            self._userinfo = await self.client.fetch_user_info()
+        except TokenValidationError:
+            await self._wipe_quietly()
+            raise
+        except (NetworkError, AuthError) as exc:
+            # Signed in all the same: the ID token carries the profile.
+            logger.warning("Could not fetch the profile after sign-in: %s", type(exc).__name__)
+            return "Signed in, but the full profile could not be loaded: " + exc.message
+        return ""
+
+    def cancel(self) -> None:
+        """Stop waiting for the browser; the session returns to signed-out."""
+        if self._sign_in_task is not None and not self._sign_in_task.done():
+            self._cancel_requested = True
+            self._sign_in_task.cancel()
+
+    async def open_browser_again(self) -> bool:
+        """Open the pending sign-in URL once more (the first tab was closed or never opened)."""
+        url = self._snapshot.sign_in_url
+        if self._snapshot.state is not State.WAITING_FOR_BROWSER or not url:
+            return False
+        opened = await asyncio.to_thread(self._open_browser, url)
+        self._emit(State.WAITING_FOR_BROWSER, browser_opened=opened, busy=False)
+        return opened
+
+    # ---------------------------------------------------------------- profile
+
+    async def refresh_profile(self) -> None:
+        """Fetch userinfo again (refreshing the access token when needed)."""
+        if self.state is not State.SIGNED_IN:
+            return
+        self._emit(State.SIGNED_IN, busy=True)
+        try:
+            self._userinfo = await self.client.fetch_user_info()
+        except InvalidGrantError:
+            self._userinfo = {}
+            self._emit(State.SIGNED_OUT, notice="Your session has expired. Please sign in again.")
+            return
+        except NetworkError as exc:
+            self._emit(State.SIGNED_IN, profile=self._profile(), offline=True, error=exc)
+            return
+        except TokenValidationError as exc:
+            await self._wipe_quietly()
+            self._emit(State.ERROR, error=exc)
+            return
+        except DesktopAppError as exc:
+            self._emit(State.SIGNED_IN, profile=self._profile(), error=exc)
+            return
+        self._emit(State.SIGNED_IN, profile=self._profile())
+
+    # ---------------------------------------------------------------- sign-out
+
+    async def sign_out(self, *, end_browser_session: bool = False) -> SignOutResult:
+        """Revoke the refresh token, wipe local data, optionally end the browser session at Logto.
+
+        Local data is wiped even when Logto cannot be told; the notice says so.
+        """
+        self.cancel()
+        self._emit(State.SIGNING_OUT, busy=True)
+        with contextlib.suppress(StorageError):
+            await self._load()  # nothing loaded means nothing to revoke; clear() still runs
+        try:
+            result = await self.client.sign_out(
+                post_logout_redirect_uri=self.settings.post_logout_redirect_uri
+            )
+        except StorageError as exc:
+            self._userinfo = {}
+            self._emit(State.ERROR, error=exc)
+            raise
+        self._userinfo = {}
+        if end_browser_session and result.end_session_url:
+            await asyncio.to_thread(self._open_browser, result.end_session_url)
+        notice = (
+            "Signed out."
+            if result.revoked
+            else "Signed out on this computer, but Logto could not be told: "
+            + result.problem
+            + " The session will expire on its own."
+        )
+        self._emit(State.SIGNED_OUT, notice=notice)
+        return result
+
+    async def _wipe_quietly(self) -> None:
+        self._userinfo = {}
+        with contextlib.suppress(StorageError):
+            await self.storage.clear()
+
+    async def close(self) -> None:
+        """Cancel what is pending and close network resources."""
+        self.cancel()
+        task = self._sign_in_task
+        if task is not None:
+            with contextlib.suppress(BaseException):
+                await task
+        await self.client.close()

@@ -1,0 +1,313 @@
+"""The whole sign-in core, end to end: AuthSession + loopback listener + keyring storage, against
+the local Logto-compatible provider (oidc-provider), with headless Chromium playing the person."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from desktop_app.auth.session import AuthSession, State
+from desktop_app.auth.storage import KeyringStorage
+from desktop_app.config import Settings
+from desktop_app.errors import (
+    AuthorizationError,
+    InvalidGrantError,
+    RedirectUriError,
+    SignInCancelled,
+    SignInTimeout,
+)
+from tests.fixtures.chromium import (
+    ChromiumPerson,
+    cancel_at_idp,
+    create_account,
+    look_only,
+    sign_in_as,
+    visit,
+    wrong_password_then,
+)
+from tests.fixtures.keyrings import InMemoryKeyring
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
+
+
+class Clock:
+    """Real time plus an offset the test can move forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def settings_for(idp: Any, **changes: Any) -> Settings:
+    base = Settings(
+        endpoint=idp.endpoint,
+        app_id=idp.app_id,
+        scopes=("email",),
+        resources=(idp.api_resource,),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest_asyncio.fixture
+async def make_session(
+    person: ChromiumPerson,
+) -> AsyncIterator[Any]:
+    sessions: list[AuthSession] = []
+
+    def make(
+        idp: Any, script: Any, *, backend: Any = None, clock: Any = time.time, **changes: Any
+    ) -> AuthSession:
+        settings = settings_for(idp, **changes)
+        backend = backend if backend is not None else InMemoryKeyring()
+        session = AuthSession(
+            settings,
+            storage=KeyringStorage.for_app(settings.endpoint, settings.app_id, backend=backend),
+            open_browser=person.opener(script),
+            clock=clock,
+        )
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        await session.close()
+
+
+async def token_request(idp: Any, **form: str) -> tuple[int, dict[str, Any]]:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{idp.issuer}/token", data={"client_id": idp.app_id, **form}) as resp,
+    ):
+        return resp.status, await resp.json()
+
+
+async def test_sign_in_shows_profile_and_keeps_the_session_in_the_keyring(
+    local_idp: Any, make_session: Any, person: ChromiumPerson
+) -> None:
+    backend = InMemoryKeyring()
+    session = make_session(local_idp, sign_in_as("alice", "alice-password"), backend=backend)
+    states: list[State] = []
+    session.subscribe(lambda snap: states.append(snap.state))
+
+    await session.restore()
+    assert session.state is State.SIGNED_OUT
+    await session.sign_in()
+
+    assert session.state is State.SIGNED_IN
+    assert states[-3:] == [State.WAITING_FOR_BROWSER, State.COMPLETING, State.SIGNED_IN]
+    profile = session.profile
+    assert profile["username"] == "alice"
+    assert profile["name"] == "Alice Example"
+    assert profile["email"] == "alice@example.test"
+    assert profile["email_verified"] is True
+    assert profile["sub"]
+    # The browser tab was told, on a page without the code in its address.
+    page_text = person.last_result()
+    assert "return to the app" in page_text.lower() or "close this tab" in page_text.lower()
+    # The session is in the keyring, in one entry; the PKCE verifier never is.
+    stored = backend.values()
+    assert len(stored) == 1
+    blob = next(iter(stored))
+    assert "codeVerifier" not in blob
+    assert "signInSession" not in blob
+    status = session.token_status()
+    assert status.refresh_available
+    assert status.access_token_expires_at is not None
+
+    # A second app start restores it with no browser and no network.
+    again = make_session(local_idp, look_only(), backend=backend)
+    await again.restore()
+    assert again.state is State.SIGNED_IN
+    assert again.profile["username"] == "alice"
+    assert len(person.opened_urls) == 1
+
+
+async def test_api_resource_token_is_a_jwt_for_that_audience(
+    local_idp: Any, make_session: Any
+) -> None:
+    session = make_session(local_idp, sign_in_as("alice", "alice-password"))
+    await session.sign_in()
+    claims = await session.access_token_claims(local_idp.api_resource)
+    assert claims["aud"] == local_idp.api_resource
+    assert claims["sub"] == session.profile["sub"]
+    # Asked again: served from the cache, no second refresh.
+    assert await session.access_token(local_idp.api_resource) == await session.access_token(
+        local_idp.api_resource
+    )
+
+
+async def test_forced_refresh_rotates_the_refresh_token_and_stores_it_first(
+    local_idp: Any, make_session: Any
+) -> None:
+    backend = InMemoryKeyring()
+    clock = Clock()
+    session = make_session(
+        local_idp, sign_in_as("alice", "alice-password"), backend=backend, clock=clock
+    )
+    await session.sign_in()
+    first_refresh = session.storage.get("refreshToken")
+    first_access = await session.access_token()
+
+    # Jump past the access token's expiry: the next call must refresh, once.
+    clock.offset = 2 * 3600
+    second_access = await session.access_token()
+    second_refresh = session.storage.get("refreshToken")
+    assert second_access != first_access
+    assert second_refresh
+    assert second_refresh != first_refresh
+    # The rotated token is what the keyring holds now.
+    assert second_refresh in next(iter(backend.values()))
+    # Replaying the used refresh token is refused (and Logto revokes the grant).
+    status, body = await token_request(
+        local_idp, grant_type="refresh_token", refresh_token=first_refresh
+    )
+    assert status == 400
+    assert body["error"] == "invalid_grant"
+
+
+async def test_sign_out_revokes_the_refresh_token_at_the_idp_and_wipes_the_keyring(
+    local_idp: Any, make_session: Any, person: ChromiumPerson
+) -> None:
+    backend = InMemoryKeyring()
+    session = make_session(local_idp, sign_in_as("alice", "alice-password"), backend=backend)
+    await session.sign_in()
+    refresh_token = session.storage.get("refreshToken")
+
+    result = await session.sign_out()
+
+    assert result.revoked
+    assert session.state is State.SIGNED_OUT
+    assert session.snapshot.notice == "Signed out."
+    assert backend.values() == []
+    status, body = await token_request(
+        local_idp, grant_type="refresh_token", refresh_token=refresh_token
+    )
+    assert status == 400
+    assert body["error"] == "invalid_grant"
+
+
+async def test_sign_out_can_end_the_browser_session_at_logto(
+    local_idp: Any, make_session: Any, person: ChromiumPerson
+) -> None:
+    session = make_session(local_idp, sign_in_as("alice", "alice-password"))
+    await session.sign_in()
+    session._open_browser = person.opener(visit())
+    result = await session.sign_out(end_browser_session=True)
+    assert result.end_session_url is not None
+    assert result.end_session_url.startswith(f"{local_idp.issuer}/session/end?")
+    page = person.last_result()
+    assert "signed out" in page.lower()
+
+
+async def test_sign_up_mode_opens_the_create_account_screen(
+    local_idp: Any, make_session: Any
+) -> None:
+    session = make_session(local_idp, create_account("carol-e2e", "carol-password-1"))
+    await session.sign_in(mode="signUp")
+    assert session.state is State.SIGNED_IN
+    assert session.profile["username"] == "carol-e2e"
+
+
+async def test_wrong_password_is_shown_at_logto_and_the_right_one_still_signs_in(
+    local_idp: Any, make_session: Any, person: ChromiumPerson
+) -> None:
+    session = make_session(local_idp, wrong_password_then("alice", "nope", "alice-password"))
+    await session.sign_in()
+    assert "incorrect" in person.last_result().lower()
+    assert session.state is State.SIGNED_IN
+
+
+async def test_cancel_at_logto_comes_back_as_access_denied(
+    local_idp: Any, make_session: Any
+) -> None:
+    session = make_session(local_idp, cancel_at_idp())
+    with pytest.raises(AuthorizationError) as caught:
+        await session.sign_in()
+    assert caught.value.error == "access_denied"
+    assert session.state is State.ERROR
+    assert session.storage.get("refreshToken") is None
+
+
+async def test_cancel_in_the_app_stops_waiting_and_closes_the_listener(
+    local_idp: Any, make_session: Any, person: ChromiumPerson
+) -> None:
+    session = make_session(local_idp, look_only())
+    waiting = []
+
+    def on_change(snap: Any) -> None:
+        if snap.state is State.WAITING_FOR_BROWSER and snap.sign_in_url:
+            waiting.append(snap)
+            session.cancel()
+
+    session.subscribe(on_change)
+    with pytest.raises(SignInCancelled):
+        await session.sign_in()
+    assert session.state is State.SIGNED_OUT
+    assert session.snapshot.notice == "Sign-in was cancelled."
+    redirect_uri = _redirect_uri(person.opened_urls[-1])
+    async with aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(redirect_uri)
+
+
+async def test_timeout_returns_to_signed_out_with_a_message(
+    local_idp: Any, make_session: Any
+) -> None:
+    session = make_session(local_idp, look_only(), sign_in_timeout=5)
+    with pytest.raises(SignInTimeout):
+        await session.sign_in()
+    assert session.state is State.SIGNED_OUT
+    assert "timed out" in session.snapshot.notice
+
+
+async def test_unregistered_callback_path_is_reported_with_the_uri_to_register(
+    local_idp: Any, make_session: Any, person: ChromiumPerson
+) -> None:
+    session = make_session(local_idp, look_only(), redirect_path="/other")
+    with pytest.raises(RedirectUriError) as caught:
+        await session.sign_in()
+    assert "http://127.0.0.1/other" in caught.value.advice
+    assert "Native" in caught.value.advice
+    assert person.opened_urls == []  # no dead-end page was opened in the browser
+
+
+async def test_expired_session_at_restore_means_sign_in_again(
+    local_idp: Any, make_session: Any
+) -> None:
+    backend = InMemoryKeyring()
+    session = make_session(local_idp, sign_in_as("alice", "alice-password"), backend=backend)
+    await session.sign_in()
+    refresh_token = session.storage.get("refreshToken")
+    # Revoke the grant behind the app's back (another device signing out everywhere, say).
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{local_idp.issuer}/token/revocation",
+            data={"client_id": local_idp.app_id, "token": refresh_token},
+        ) as resp,
+    ):
+        assert resp.status == 200
+
+    clock = Clock()
+    clock.offset = 2 * 3600  # the stored access token has expired
+    later = make_session(local_idp, look_only(), backend=backend, clock=clock)
+    await later.restore()
+    assert later.state is State.SIGNED_OUT
+    assert "sign in again" in later.snapshot.notice
+    assert backend.values() == []
+    with pytest.raises(InvalidGrantError):
+        await later.access_token()
+
+
+def _redirect_uri(auth_url: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(auth_url).query)["redirect_uri"][0]
