@@ -1,0 +1,974 @@
+"""The one-shot receiver for the authorization response (RFC 8252 loopback redirect).
+
+The app opens the authorization request in the system browser (RFC 8252 §4.1); the identity
+provider redirects the browser to ``http://127.0.0.1:<port><path>?code=..&state=..``, and this
+module answers that request and hands the parameters to the caller::
+
+    async with LoopbackReceiver(path="/callback") as receiver:
+        open_browser(build_authorization_url(redirect_uri=receiver.redirect_uri, state=state))
+        response = await receiver.wait(state)    # SignInTimeout, BrowserForcedHttpsError
+        ...exchange response.code...
+        await receiver.finish(ok=True)           # tells the browser tab how sign-in ended
+
+Rules, and where they come from:
+
+* Listen on the loopback interface only, never on all interfaces (RFC 8252 §8.3), on an
+  ephemeral port unless a fixed one is configured (§7.3). ``::1`` is also bound on the same port
+  when the machine has IPv6, but the redirect URI always names ``127.0.0.1`` so that it matches
+  the Native app registration and does not depend on how ``localhost`` resolves (§7.3, §8.3).
+* Keep serving until a request on the callback path carries *this* attempt's ``state``
+  (RFC 6749 §10.12, RFC 8252 §8.9): stray requests (a favicon, a preconnect, a stale tab, another
+  local program) get an answer and never use up the only slot.
+* Only a well-formed authorization response ends the wait: a success response carries ``code``
+  (RFC 6749 §4.1.2), an error response carries ``error`` (§4.1.2.1). A request with the right
+  ``state`` but neither is *not* an authorization response, so it gets a 400 page and the wait
+  goes on (the real redirect may still come; otherwise the timeout ends it). When both ``code``
+  and ``error`` are present, ``error`` wins and the code is dropped: the sign-in fails closed.
+* Parameters are parsed strictly as ``application/x-www-form-urlencoded`` (RFC 6749 Appendix B):
+  malformed fields, invalid UTF-8, control characters or any parameter sent more than once
+  (RFC 6749 §3.1 "MUST NOT be included more than once") make the request invalid. Empty values
+  count as omitted (§3.1).
+* Every request is bounded: a read deadline, a cap on the request line and headers, no request
+  body, one request per connection, a cap on open connections (the oldest idle one is closed to
+  make room). ``Host`` must name the loopback address and our port, so a web page that rebinds its
+  DNS name to 127.0.0.1 cannot talk to the receiver.
+* A browser that forces HTTPS sends a TLS ClientHello (first byte 0x16) to the plain-HTTP port.
+  That connection is closed, and if no plain-HTTP request reaches the callback path within
+  ``https_grace`` seconds, :meth:`LoopbackReceiver.wait` raises
+  :class:`~desktop_app.errors.BrowserForcedHttpsError`. The grace period exists because some
+  browsers try HTTPS first and fall back to HTTP on their own ("HTTPS-First"/"HTTPS upgrades");
+  raising at once would break a sign-in that was about to succeed. A timeout after a ClientHello
+  (and no HTTP callback) also raises ``BrowserForcedHttpsError`` instead of ``SignInTimeout``.
+* A callback that arrives before :meth:`~LoopbackReceiver.wait` is called (the browser can be
+  quicker than the caller) is held open and judged as soon as ``wait()`` knows the state.
+* The code must not stay in the address bar or the history: a successful callback is answered
+  with ``303 See Other`` to ``<path>/done`` (no query), which shows the outcome that
+  :meth:`~LoopbackReceiver.finish` sets. An error callback is answered with the error page at once.
+* The code, the state and the callback URL are never logged; logs name paths (without query),
+  methods and status codes only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import errno
+import hashlib
+import hmac
+import html
+import logging
+import re
+import socket
+import string
+import sys
+from base64 import b64encode
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from functools import cache
+from importlib import resources
+from types import TracebackType
+from urllib.parse import parse_qsl
+
+from desktop_app.errors import (
+    AuthError,
+    BrowserForcedHttpsError,
+    ConfigError,
+    SignInCancelled,
+    SignInTimeout,
+)
+
+__all__ = [
+    "AuthorizationResponse",
+    "CallbackCheck",
+    "CallbackKind",
+    "LoopbackReceiver",
+    "check_callback_query",
+]
+
+logger = logging.getLogger(__name__)
+
+LOOPBACK_V4 = "127.0.0.1"
+LOOPBACK_V6 = "::1"
+
+_MAX_QUERY_FIELDS = 64
+_MAX_ECHOED_CHARS = 300
+_LISTEN_BACKLOG = 1024
+# After answering, the receiver half-closes and drains what the client still sends, so the
+# kernel does not reset the connection before the browser has read the page ("lingering close").
+_LINGER_SECONDS = 2.0
+_MAX_DRAIN_BYTES = 64 * 1024
+
+# RFC 9110 §5.6.2 token (method and header names).
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# origin-form request target (RFC 9112 §3.2.1): visible ASCII, no fragment.
+_ORIGIN_FORM = re.compile(rb"/[\x21\x22\x24-\x7e]*")
+_HEADER_VALUE = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*")
+# A configured callback path: RFC 3986 path characters only, no query or fragment.
+_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
+# RFC 6749 Appendix A: code = 1*VSCHAR, error = 1*NQSCHAR.
+_VSCHAR = re.compile(r"[\x20-\x7e]+")
+_NQSCHAR = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+_REASONS = {
+    200: "OK",
+    303: "See Other",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    503: "Service Unavailable",
+}
+
+
+@dataclass(frozen=True)
+class AuthorizationResponse:
+    """What the browser brought back on the callback path with this attempt's ``state``.
+
+    Either ``code`` is set (RFC 6749 §4.1.2) or ``error`` is (§4.1.2.1; the caller turns it into
+    :class:`~desktop_app.errors.AuthorizationError`). ``iss`` is the RFC 9207 issuer identifier when
+    the provider sent one; the caller checks it. ``callback_url`` is the redirect URI plus the query
+    exactly as received, for the Logto SDK's ``handleSignInCallback``. The code, the state and the
+    URL are secrets for the length of the exchange: they are left out of ``repr`` and never logged.
+    """
+
+    code: str | None = field(repr=False)
+    state: str = field(repr=False)
+    error: str | None
+    error_description: str | None
+    iss: str | None
+    callback_url: str = field(repr=False)
+
+
+class CallbackKind(enum.Enum):
+    """How a query on the callback path relates to the attempt that is waiting."""
+
+    AUTHORIZED = "authorized"  # this attempt's state and a code: ends the wait
+    DENIED = "denied"  # this attempt's state and an error: ends the wait
+    WRONG_STATE = "wrong_state"  # a state, but not this attempt's
+    MISSING_STATE = "missing_state"
+    INCOMPLETE = "incomplete"  # this attempt's state, but neither code nor error
+    MALFORMED = "malformed"  # not a valid form-encoded query, or a parameter sent twice
+
+
+@dataclass(frozen=True)
+class CallbackCheck:
+    """The verdict of :func:`check_callback_query` and, when it ends the wait, the parameters."""
+
+    kind: CallbackKind
+    params: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def ends_wait(self) -> bool:
+        """True when the query is an authorization response for this attempt."""
+        return self.kind in (CallbackKind.AUTHORIZED, CallbackKind.DENIED)
+
+
+def check_callback_query(query: str, expected_state: str) -> CallbackCheck:
+    """Judge the query string of a callback request against this attempt's ``state``.
+
+    Pure and total: any string gives a verdict, nothing raises. Only a query with exactly one
+    ``state`` equal to ``expected_state`` (compared in constant time) and a valid ``code`` or
+    ``error`` ends the wait.
+    """
+    try:
+        # RFC 6749 Appendix B: the response is application/x-www-form-urlencoded in UTF-8.
+        pairs = parse_qsl(
+            query,
+            keep_blank_values=True,
+            strict_parsing=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=_MAX_QUERY_FIELDS,
+        )
+    except ValueError:  # includes UnicodeDecodeError
+        return CallbackCheck(CallbackKind.MALFORMED)
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        # RFC 6749 §3.1: parameters MUST NOT be included more than once.
+        return CallbackCheck(CallbackKind.MALFORMED)
+    if any(_CONTROL.search(name) or _CONTROL.search(value) for name, value in pairs):
+        return CallbackCheck(CallbackKind.MALFORMED)
+    # RFC 6749 §3.1: parameters sent without a value are treated as omitted.
+    params = {name: value for name, value in pairs if value}
+    state = params.get("state")
+    if state is None:
+        return CallbackCheck(CallbackKind.MISSING_STATE)
+    # compare_digest wants bytes for non-ASCII text; surrogatepass keeps any str encodable.
+    if not hmac.compare_digest(
+        state.encode("utf-8", "surrogatepass"), expected_state.encode("utf-8", "surrogatepass")
+    ):
+        return CallbackCheck(CallbackKind.WRONG_STATE)
+    if "error" in params:
+        if not _NQSCHAR.fullmatch(params["error"]):
+            return CallbackCheck(CallbackKind.MALFORMED)
+        return CallbackCheck(CallbackKind.DENIED, params)
+    if "code" in params:
+        if not _VSCHAR.fullmatch(params["code"]):
+            return CallbackCheck(CallbackKind.MALFORMED)
+        return CallbackCheck(CallbackKind.AUTHORIZED, params)
+    return CallbackCheck(CallbackKind.INCOMPLETE)
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Template:
+    template: string.Template
+    csp: str
+
+
+@cache
+def _template(name: str) -> _Template:
+    text = resources.files("desktop_app.resources").joinpath(name).read_text(encoding="utf-8")
+    # The page's only style is inline; allow exactly that block by its hash (CSP Level 2), and
+    # nothing else: no scripts, no external loads, no forms, no framing.
+    style = re.search(r"<style>(.*?)</style>", text, re.DOTALL)
+    style_hash = b64encode(hashlib.sha256((style.group(1) if style else "").encode()).digest())
+    csp = (
+        "default-src 'none'; "
+        f"style-src 'sha256-{style_hash.decode('ascii')}'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+    return _Template(string.Template(text), csp)
+
+
+def _echo(text: str) -> str:
+    """Text from outside (the provider's error description) made safe and short for a page."""
+    text = _CONTROL.sub(" ", text).strip()
+    if len(text) > _MAX_ECHOED_CHARS:
+        text = text[: _MAX_ECHOED_CHARS - 1] + "…"
+    return text
+
+
+@dataclass(frozen=True)
+class _Page:
+    ok: bool
+    heading: str
+    message: str
+
+    def render(self) -> tuple[bytes, str]:
+        template = _template("callback_success.html" if self.ok else "callback_error.html")
+        body = template.template.substitute(
+            title=html.escape(self.heading),
+            heading=html.escape(self.heading),
+            message=html.escape(self.message),
+        )
+        return body.encode("utf-8"), template.csp
+
+
+_PAGE_BAD_HOST = _Page(False, "Not available", "This address only serves this app's sign-in.")
+_PAGE_NOT_FOUND = _Page(False, "Not found", "There is nothing at this address.")
+_PAGE_BAD_METHOD = _Page(False, "Not allowed", "This address only answers the sign-in redirect.")
+_PAGE_BAD_REQUEST = _Page(
+    False, "Sign-in response not recognised", "This address could not read the request."
+)
+_PAGE_TOO_LARGE = _Page(False, "Request too large", "This address could not read the request.")
+_PAGE_TIMEOUT = _Page(False, "Request timed out", "The request did not arrive in time.")
+_PAGE_WRONG_STATE = _Page(
+    False,
+    "Sign-in link out of date",
+    "This sign-in response belongs to a different or older sign-in attempt. "
+    "Return to the app and click Sign in again.",
+)
+_PAGE_INCOMPLETE = _Page(
+    False,
+    "Sign-in response incomplete",
+    "The sign-in response is missing information. Return to the app and click Sign in again.",
+)
+_PAGE_NOT_READY = _Page(
+    False,
+    "The app was not ready",
+    "The app was not waiting for this sign-in response. Return to the app and try again.",
+)
+_PAGE_STILL_FINISHING = _Page(
+    True, "Almost done", "The app is finishing the sign-in. Return to the app to see the result."
+)
+
+
+def _finish_page(ok: bool, message: str) -> _Page:
+    if ok:
+        return _Page(True, "You're signed in", _echo(message) or "Sign-in completed.")
+    return _Page(
+        False,
+        "Sign-in did not complete",
+        _echo(message) or "Something went wrong while finishing sign-in. Return to the app.",
+    )
+
+
+def _denied_page(error: str, description: str | None) -> _Page:
+    message = _echo(description) if description else f"The sign-in service answered “{error}”."
+    return _Page(False, "Sign-in did not complete", message)
+
+
+# -- HTTP -----------------------------------------------------------------------------------------
+
+
+class _HttpError(Exception):
+    def __init__(self, status: int, page: _Page = _PAGE_BAD_REQUEST) -> None:
+        super().__init__(status)
+        self.status = status
+        self.page = page
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    query: str
+    target: str
+    headers: Mapping[str, tuple[str, ...]]
+
+    def header(self, name: str) -> tuple[str, ...]:
+        return self.headers.get(name, ())
+
+    @property
+    def has_body(self) -> bool:
+        length = self.header("content-length")
+        return bool(self.header("transfer-encoding")) or any(v.strip() != "0" for v in length)
+
+
+def _parse_head(head: bytes) -> _Request:
+    """Parse a request line and header fields (RFC 9112 §3, §5); raises ``_HttpError(400)``."""
+    request_line, *header_lines = head.split(b"\r\n")
+    parts = request_line.split(b" ")
+    if len(parts) != 3:
+        raise _HttpError(400)
+    method, target, version = parts
+    if not _TOKEN.fullmatch(method) or version not in (b"HTTP/1.1", b"HTTP/1.0"):
+        raise _HttpError(400)
+    if not _ORIGIN_FORM.fullmatch(target):
+        raise _HttpError(400)
+    headers: dict[str, list[str]] = {}
+    for line in header_lines:
+        name, colon, value = line.partition(b":")
+        # A leading space (obsolete line folding) or a space before the colon is not a token.
+        if not colon or not _TOKEN.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
+            raise _HttpError(400)
+        headers.setdefault(name.decode("ascii").lower(), []).append(
+            value.strip(b" \t").decode("latin-1")
+        )
+    text = target.decode("ascii")
+    path, _, query = text.partition("?")
+    return _Request(
+        method=method.decode("ascii"),
+        path=path,
+        query=query,
+        target=text,
+        headers={name: tuple(values) for name, values in headers.items()},
+    )
+
+
+def _response(
+    status: int,
+    page: _Page | None,
+    *,
+    head_only: bool = False,
+    extra: Mapping[str, str] | None = None,
+) -> bytes:
+    body, csp = page.render() if page is not None else (b"", "default-src 'none'")
+    headers = {
+        "Date": formatdate(usegmt=True),
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Length": str(len(body)),
+        # The page follows a URL that carried the code: keep it out of caches and referrers.
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Content-Security-Policy": csp,
+        "Connection": "close",
+        **(extra or {}),
+    }
+    lines = [f"HTTP/1.1 {status} {_REASONS[status]}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return head if head_only else head + body
+
+
+class _Phase(enum.Enum):
+    READING = enum.auto()  # waiting for the request line and headers
+    HELD = enum.auto()  # a complete request, answered later (finish(), or wait() starting)
+    DRAINING = enum.auto()  # answered; discarding input until the peer closes
+    CLOSED = enum.auto()
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection: one request, one response, then close."""
+
+    def __init__(self, receiver: LoopbackReceiver) -> None:
+        self._receiver = receiver
+        self.transport: asyncio.Transport | None = None
+        self.phase = _Phase.READING
+        self.received = 0
+        self.method = ""
+        self.path = ""  # for log lines: the path only, never the query
+        self._buffer = bytearray()
+        self._scanned = 0  # how much of the buffer holds no end of headers
+        self._peer_closed = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    # asyncio.Protocol ---------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # a stream server's transport
+        self.transport = transport
+        if not self._receiver._admit(self):
+            self.phase = _Phase.CLOSED
+            transport.abort()
+            return
+        self._set_timer(self._receiver._read_timeout, self._read_timed_out)
+
+    def data_received(self, data: bytes) -> None:
+        first = self.received == 0
+        self.received += len(data)
+        if self.phase is _Phase.READING:
+            if first and data[:1] == b"\x16":
+                # A TLS ClientHello on the plain-HTTP port: the browser forces HTTPS.
+                self._receiver._tls_detected()
+                self.abort()
+                return
+            self._buffer += data
+            self._parse()
+        elif self.received > self._receiver._max_request_bytes + _MAX_DRAIN_BYTES:
+            # HELD or DRAINING: one request per connection, the rest is discarded, within bounds.
+            self.abort()
+
+    def eof_received(self) -> bool:
+        if self.phase is _Phase.HELD:
+            self._peer_closed = True
+            return True  # the client half-closed; the answer can still be written
+        self.close()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.phase = _Phase.CLOSED
+        self._cancel_timer()
+        self._buffer.clear()
+        self._receiver._forget(self)
+
+    # request handling ---------------------------------------------------------------------------
+
+    def _parse(self) -> None:
+        limit = self._receiver._max_request_bytes
+        # Resume the search where the previous chunk ended, so a request sent a byte at a time
+        # costs linear, not quadratic, time.
+        end = self._buffer.find(b"\r\n\r\n", max(0, self._scanned - 3), limit)
+        self._scanned = len(self._buffer)
+        if end == -1 or end + 4 > limit:
+            if len(self._buffer) >= limit:
+                line_end = self._buffer.find(b"\r\n", 0, limit)
+                self.respond(414 if line_end == -1 else 431, _PAGE_TOO_LARGE)
+            return
+        head = bytes(self._buffer[:end])
+        self._buffer.clear()
+        self._cancel_timer()
+        try:
+            request = _parse_head(head)
+        except _HttpError as exc:
+            self.respond(exc.status, exc.page)
+            return
+        self.method = request.method
+        self.path = request.path[:100]
+        self._receiver._handle(self, request)
+
+    def _read_timed_out(self) -> None:
+        self._timer = None
+        if self.received == 0:
+            self.close()  # an idle preconnect: nothing to answer
+        else:
+            self.respond(408, _PAGE_TIMEOUT)
+
+    # used by the receiver ------------------------------------------------------------------------
+
+    def hold(self, seconds: float) -> None:
+        self.phase = _Phase.HELD
+        self._set_timer(seconds, self._hold_timed_out)
+
+    def _hold_timed_out(self) -> None:
+        self._timer = None
+        self._receiver._hold_expired(self)
+
+    def respond(
+        self, status: int, page: _Page | None, *, extra: Mapping[str, str] | None = None
+    ) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self.phase in (_Phase.DRAINING, _Phase.CLOSED):
+            return
+        self._cancel_timer()
+        transport.write(_response(status, page, head_only=self.method == "HEAD", extra=extra))
+        logger.debug("Loopback %s %r -> %d", self.method or "-", self.path, status)
+        self.phase = _Phase.DRAINING
+        if self._peer_closed:
+            transport.close()  # flushes, then closes
+            return
+        # Half-close and let the client close first, so unread input never resets the answer.
+        if transport.can_write_eof():
+            transport.write_eof()
+        self._set_timer(_LINGER_SECONDS, self.abort)
+
+    def close(self) -> None:
+        """Close gently: flush what was written, then close."""
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        self._cancel_timer()
+        if self.transport is not None:
+            self.transport.abort()
+
+    def shut(self) -> None:
+        """Close now: gently when the answer is fully handed to the kernel, else abort."""
+        transport = self.transport
+        if transport is None:
+            return
+        if self.phase is _Phase.DRAINING and transport.get_write_buffer_size() == 0:
+            self._cancel_timer()
+            transport.close()
+        else:
+            self.abort()
+
+    def _set_timer(self, seconds: float, callback: Callable[[], object]) -> None:
+        self._cancel_timer()
+        self._timer = asyncio.get_running_loop().call_later(seconds, callback)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+# -- the receiver ---------------------------------------------------------------------------------
+
+
+def _bind(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        if sys.platform == "win32":
+            # Windows' SO_REUSEADDR would let another program take over the port; forbid sharing.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        else:
+            # Lets a fixed port be reused while old connections sit in TIME_WAIT; a port with a
+            # live listener still fails with EADDRINUSE.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _is_port_unavailable(exc: OSError) -> bool:
+    # EACCES: a privileged port (< 1024 on POSIX); on Windows WSAEACCES (10013) is also what a
+    # port held with SO_EXCLUSIVEADDRUSE gives, and 10048 is WSAEADDRINUSE.
+    return exc.errno in (errno.EADDRINUSE, errno.EACCES) or getattr(exc, "winerror", None) in (
+        10013,
+        10048,
+    )
+
+
+class LoopbackReceiver:
+    """Receives one authorization response on ``http://127.0.0.1:<port><path>`` (RFC 8252 §7.3).
+
+    Use it as an async context manager: entering binds and starts serving, leaving closes the
+    listeners and every connection. :meth:`wait` returns the response for one ``state``;
+    :meth:`finish` tells the browser tab how the sign-in ended. One receiver serves one sign-in.
+
+    ``timeout`` bounds :meth:`wait`. The other knobs bound what a single connection can cost:
+    ``read_timeout`` (seconds to send the request), ``max_request_bytes`` (request line and
+    headers), ``max_connections`` (open at once; the oldest idle one is closed to make room),
+    ``hold_timeout`` (how long a ``/done`` request waits for :meth:`finish`, or an early callback
+    for :meth:`wait`), ``finish_linger`` (how long :meth:`finish` waits for the tab to fetch
+    ``/done``) and ``https_grace`` (how long after a TLS ClientHello a plain-HTTP callback may
+    still arrive before :meth:`wait` raises :class:`~desktop_app.errors.BrowserForcedHttpsError`).
+    """
+
+    def __init__(
+        self,
+        *,
+        path: str = "/callback",
+        port: int = 0,
+        timeout: float = 300.0,
+        read_timeout: float = 10.0,
+        max_request_bytes: int = 8192,
+        max_connections: int = 256,
+        hold_timeout: float = 30.0,
+        finish_linger: float = 2.0,
+        https_grace: float = 5.0,
+        bind_ipv6: bool = True,
+    ) -> None:
+        if not _PATH.fullmatch(path) or path.endswith("/done"):
+            raise ValueError(f"callback path must be an absolute URL path, got {path!r}")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port must be 0..65535, got {port}")
+        for name, value in (
+            ("timeout", timeout),
+            ("read_timeout", read_timeout),
+            ("hold_timeout", hold_timeout),
+            ("https_grace", https_grace),
+        ):
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}")
+        if finish_linger < 0 or max_request_bytes < 256 or max_connections < 1:
+            raise ValueError("finish_linger, max_request_bytes or max_connections out of range")
+        self._path = path
+        self._done_path = path.rstrip("/") + "/done"
+        self._requested_port = port
+        self._timeout = timeout
+        self._read_timeout = read_timeout
+        self._max_request_bytes = max_request_bytes
+        self._max_connections = max_connections
+        self._hold_timeout = hold_timeout
+        self._finish_linger = finish_linger
+        self._https_grace = https_grace
+        self._bind_ipv6 = bind_ipv6
+
+        self._servers: list[asyncio.Server] = []
+        self._port: int | None = None
+        self._connections: dict[_Connection, None] = {}  # insertion-ordered: oldest first
+        self._no_connections = asyncio.Event()
+        self._no_connections.set()
+        self._closed = False
+
+        self._expected_state: str | None = None
+        self._result: asyncio.Future[AuthorizationResponse] | None = None
+        self._early: list[tuple[_Connection, str]] = []  # callbacks that came before wait()
+        self._ended = False  # an authorization response (code or error) ended the wait
+        self._done_expected = False  # the tab was sent to /done and will ask for it
+        self._done_waiters: list[_Connection] = []
+        self._done_served = asyncio.Event()
+        self._outcome: _Page | None = None
+
+        self._tls_seen = False
+        self._http_seen = False  # a plain-HTTP request reached the callback path
+        self._https_failed = False
+        self._https_timer: asyncio.TimerHandle | None = None
+
+    # context manager ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> LoopbackReceiver:
+        if self._servers or self._closed:
+            raise RuntimeError("a LoopbackReceiver can be entered only once")
+        loop = asyncio.get_running_loop()
+        try:
+            sock = _bind(socket.AF_INET, LOOPBACK_V4, self._requested_port)
+        except OSError as exc:
+            self._closed = True
+            if self._requested_port and _is_port_unavailable(exc):
+                raise ConfigError(
+                    "redirect_port",
+                    f"Port {self._requested_port} on 127.0.0.1 is already in use (or reserved), "
+                    "so the app cannot receive the sign-in callback there.",
+                    advice="Close the program that uses this port, or set the callback port to 0 "
+                    "so the app picks a free one.",
+                ) from exc
+            raise AuthError(
+                "The app could not open a local port to receive the sign-in callback.",
+                advice="Check that nothing blocks connections to 127.0.0.1, then try again.",
+                detail=f"bind 127.0.0.1:{self._requested_port}: {exc}",
+            ) from exc
+        self._port = sock.getsockname()[1]
+        try:
+            self._servers.append(await self._serve(loop, sock))
+            if self._bind_ipv6 and socket.has_ipv6:
+                try:
+                    sock6 = _bind(socket.AF_INET6, LOOPBACK_V6, self._port)
+                except OSError as exc:
+                    # No IPv6 loopback, or the port is taken there: the redirect URI names
+                    # 127.0.0.1, so IPv4 alone is enough.
+                    logger.debug("Not listening on [::1]:%d: %s", self._port, exc)
+                else:
+                    self._servers.append(await self._serve(loop, sock6))
+        except BaseException:
+            await self._close()
+            raise
+        logger.info("Listening for the sign-in callback on 127.0.0.1:%d%s", self._port, self._path)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._close()
+
+    async def _serve(self, loop: asyncio.AbstractEventLoop, sock: socket.socket) -> asyncio.Server:
+        try:
+            return await loop.create_server(
+                lambda: _Connection(self), sock=sock, backlog=_LISTEN_BACKLOG
+            )
+        except BaseException:
+            sock.close()
+            raise
+
+    # public API -----------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port the receiver listens on (after entering)."""
+        if self._port is None:
+            raise RuntimeError("the receiver is not listening; use 'async with'")
+        return self._port
+
+    @property
+    def redirect_uri(self) -> str:
+        """``http://127.0.0.1:<port><path>``: the redirect URI to put in the authorization request."""
+        return f"http://{LOOPBACK_V4}:{self.port}{self._path}"
+
+    @property
+    def done_path(self) -> str:
+        """The query-free path the browser is sent to after a successful callback."""
+        return self._done_path
+
+    @property
+    def active_connections(self) -> int:
+        """How many client connections are open right now (listeners not counted)."""
+        return len(self._connections)
+
+    @property
+    def listening(self) -> bool:
+        """True while the listeners accept connections."""
+        return bool(self._servers) and not self._closed
+
+    async def wait(self, state: str) -> AuthorizationResponse:
+        """Wait for the authorization response that carries ``state``; return its parameters.
+
+        Raises :class:`~desktop_app.errors.SignInTimeout` after ``timeout`` seconds,
+        :class:`~desktop_app.errors.BrowserForcedHttpsError` when the browser only speaks TLS to
+        the listener, and :class:`~desktop_app.errors.SignInCancelled` if the receiver is closed
+        meanwhile. Cancelling the task propagates ``CancelledError``. On any of these the
+        listeners and connections are closed at once. After a response is returned the receiver
+        keeps serving ``/done`` until :meth:`finish` / exit.
+        """
+        if not state:
+            raise ValueError("state must not be empty")
+        if self._closed or not self._servers:
+            raise RuntimeError("the receiver is not listening; use 'async with'")
+        if self._result is not None:
+            raise RuntimeError("wait() can be called only once per LoopbackReceiver")
+        loop = asyncio.get_running_loop()
+        self._expected_state = state
+        result: asyncio.Future[AuthorizationResponse] = loop.create_future()
+        self._result = result
+        early, self._early = self._early, []
+        for conn, query in early:
+            if conn.phase is _Phase.HELD:
+                self._on_callback(conn, query)
+        if self._https_failed and not result.done():
+            result.set_exception(BrowserForcedHttpsError())
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await result
+        except TimeoutError:
+            self._shut()
+            if self._tls_seen and not self._http_seen:
+                logger.warning("Sign-in timed out after the browser tried HTTPS on the listener")
+                raise BrowserForcedHttpsError() from None
+            logger.info("Sign-in timed out after %g s", self._timeout)
+            raise SignInTimeout(self._timeout) from None
+        except BaseException:
+            self._shut()
+            raise
+
+    async def finish(self, ok: bool, message: str = "") -> None:
+        """Tell the browser tab how sign-in ended, then give it up to ``finish_linger`` s to ask.
+
+        ``message`` is shown on the page (escaped); pass words written for people, never tokens.
+        A ``/done`` request that is already waiting is answered now; later ones get the same page.
+        """
+        self._outcome = _finish_page(ok, message)
+        waiters, self._done_waiters = self._done_waiters, []
+        for conn in waiters:
+            self._answer_done(conn)
+        if self._done_expected and not self._done_served.is_set() and not self._closed:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._finish_linger):
+                    await self._done_served.wait()
+
+    # called by connections --------------------------------------------------------------------------
+
+    def _admit(self, conn: _Connection) -> bool:
+        if self._closed:
+            return False
+        if len(self._connections) >= self._max_connections:
+            victim = self._eviction_candidate()
+            if victim is None:
+                logger.debug("Loopback connection refused: %d open", len(self._connections))
+                return False
+            victim.abort()
+            self._connections.pop(victim, None)
+        self._connections[conn] = None
+        self._no_connections.clear()
+        return True
+
+    def _eviction_candidate(self) -> _Connection | None:
+        # Oldest first: a connection that never sent a byte, then one already answered, then one
+        # still sending its request. Held requests (a tab waiting for /done) are kept.
+        for wanted in ("idle", "draining", "reading"):
+            for conn in self._connections:
+                if (
+                    (wanted == "idle" and conn.phase is _Phase.READING and conn.received == 0)
+                    or (wanted == "draining" and conn.phase is _Phase.DRAINING)
+                    or (wanted == "reading" and conn.phase is _Phase.READING)
+                ):
+                    return conn
+        return None
+
+    def _forget(self, conn: _Connection) -> None:
+        self._connections.pop(conn, None)
+        if conn in self._done_waiters:
+            self._done_waiters.remove(conn)
+        self._early = [(c, q) for c, q in self._early if c is not conn]
+        if not self._connections:
+            self._no_connections.set()
+
+    def _tls_detected(self) -> None:
+        logger.warning("A TLS handshake reached the plain-HTTP sign-in listener (HTTPS forced?)")
+        self._tls_seen = True
+        if not self._http_seen and self._https_timer is None and not self._ended:
+            loop = asyncio.get_running_loop()
+            self._https_timer = loop.call_later(self._https_grace, self._https_grace_over)
+
+    def _https_grace_over(self) -> None:
+        self._https_timer = None
+        if self._http_seen or self._ended:
+            return
+        self._https_failed = True
+        if self._result is not None and not self._result.done():
+            self._result.set_exception(BrowserForcedHttpsError())
+
+    def _handle(self, conn: _Connection, request: _Request) -> None:
+        if not self._host_allowed(request):
+            # DNS rebinding (RFC 8252 §8.3 asks for loopback-only; this keeps web pages out too).
+            conn.respond(400, _PAGE_BAD_HOST)
+            return
+        if request.path == self._path:
+            self._http_seen = True
+            if self._https_timer is not None:
+                self._https_timer.cancel()
+                self._https_timer = None
+        if request.path not in (self._path, self._done_path):
+            conn.respond(404, _PAGE_NOT_FOUND)
+        elif request.method != "GET":
+            conn.respond(405, _PAGE_BAD_METHOD, extra={"Allow": "GET"})
+        elif request.has_body:
+            conn.respond(413, _PAGE_TOO_LARGE)
+        elif request.path == self._path:
+            self._on_callback(conn, request.query)
+        else:
+            self._on_done(conn)
+
+    def _host_allowed(self, request: _Request) -> bool:
+        hosts = request.header("host")
+        if len(hosts) != 1:
+            return False
+        allowed = {f"{name}:{self._port}" for name in ("127.0.0.1", "[::1]", "localhost")}
+        if self._port == 80:
+            allowed |= {"127.0.0.1", "[::1]", "localhost"}
+        return hosts[0].lower() in allowed
+
+    def _on_callback(self, conn: _Connection, query: str) -> None:
+        if self._ended:
+            # A reload, the back button or a second redirect: show the outcome, change nothing.
+            conn.respond(303, None, extra={"Location": self._done_path})
+            return
+        result, state = self._result, self._expected_state
+        if result is None or state is None:
+            # The browser beat wait(): judge this request once wait() knows the state.
+            conn.hold(self._hold_timeout)
+            self._early.append((conn, query))
+            return
+        check = check_callback_query(query, state)
+        if not check.ends_wait or result.done():
+            page = {
+                CallbackKind.WRONG_STATE: _PAGE_WRONG_STATE,
+                CallbackKind.INCOMPLETE: _PAGE_INCOMPLETE,
+            }.get(check.kind, _PAGE_BAD_REQUEST)
+            logger.info("Ignored a callback request: %s", check.kind.value)
+            conn.respond(400, page)
+            return
+        params = check.params
+        response = AuthorizationResponse(
+            code=params.get("code") if check.kind is CallbackKind.AUTHORIZED else None,
+            state=params["state"],
+            error=params.get("error"),
+            error_description=params.get("error_description"),
+            iss=params.get("iss"),
+            callback_url=f"{self.redirect_uri}?{query}",
+        )
+        self._ended = True
+        if self._https_timer is not None:
+            self._https_timer.cancel()
+            self._https_timer = None
+        if response.error is not None:
+            logger.info("The authorization response carries an error: %s", response.error)
+            self._outcome = _denied_page(response.error, response.error_description)
+            conn.respond(200, self._outcome)
+        else:
+            logger.info("Received the authorization response")
+            # RFC 9700 §4.2.4 / RFC 8252 §8: get the code out of the address bar and history.
+            self._done_expected = True
+            conn.respond(303, None, extra={"Location": self._done_path})
+        result.set_result(response)
+
+    def _on_done(self, conn: _Connection) -> None:
+        if self._outcome is not None:
+            self._answer_done(conn)
+        elif self._done_expected:
+            conn.hold(self._hold_timeout)  # finish() will answer
+            self._done_waiters.append(conn)
+        else:
+            conn.respond(404, _PAGE_NOT_FOUND)
+
+    def _answer_done(self, conn: _Connection) -> None:
+        assert self._outcome is not None
+        conn.respond(200, self._outcome)
+        if self._done_expected:
+            self._done_served.set()
+
+    def _hold_expired(self, conn: _Connection) -> None:
+        if conn in self._done_waiters:
+            self._done_waiters.remove(conn)
+            conn.respond(200, _PAGE_STILL_FINISHING)
+        else:
+            self._early = [(c, q) for c, q in self._early if c is not conn]
+            conn.respond(503, _PAGE_NOT_READY)
+
+    # closing --------------------------------------------------------------------------------------------
+
+    def _shut(self) -> None:
+        """Stop listening and close every connection now (idempotent, synchronous)."""
+        if not self._closed:
+            logger.debug("Closing the sign-in listener")
+        self._closed = True
+        for server in self._servers:
+            server.close()
+        for conn in list(self._connections):
+            conn.shut()
+        if self._https_timer is not None:
+            self._https_timer.cancel()
+            self._https_timer = None
+        if self._result is not None and not self._result.done():
+            self._result.set_exception(SignInCancelled())
+            self._result.exception()  # retrieved here if no wait() is left to do it
+
+    async def _close(self) -> None:
+        self._shut()
+        for server in self._servers:
+            await server.wait_closed()
+        # Aborted transports report connection_lost on the next loop turns.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await self._no_connections.wait()
