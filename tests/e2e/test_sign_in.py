@@ -210,10 +210,10 @@ async def test_sign_out_can_end_the_browser_session_at_logto(
 async def test_sign_up_mode_opens_the_create_account_screen(
     local_idp: Any, make_session: Any
 ) -> None:
-    session = make_session(local_idp, create_account("carol-e2e", "carol-password-1"))
+    session = make_session(local_idp, create_account("carol_e2e", "carol-password-1"))
     await session.sign_in(mode="signUp")
     assert session.state is State.SIGNED_IN
-    assert session.profile["username"] == "carol-e2e"
+    assert session.profile["username"] == "carol_e2e"
 
 
 async def test_wrong_password_is_shown_at_logto_and_the_right_one_still_signs_in(

@@ -1,0 +1,100 @@
+// The test users of the local IdP, in one place. Tests and the demo sign in with these.
+//
+// Claims follow Logto's user claims (@logto/core-kit `userClaims`): `null` is a real value
+// ("the user has no name"), exactly as Logto returns it, so clients must cope with it.
+
+const FIXED_TIME = Date.UTC(2024, 0, 1); // created_at / updated_at, milliseconds like Logto
+
+/** @typedef {{ sub: string, username: string, password: string, name: string|null,
+ *   picture: string|null, email: string|null, email_verified: boolean,
+ *   custom_data: object, identities: object, created_at: number, updated_at: number }} User */
+
+/** @type {User[]} */
+export const TEST_USERS = [
+  {
+    sub: 'usr_alice',
+    username: 'alice',
+    password: 'alice-password',
+    name: 'Alice Example',
+    picture: 'https://avatars.example.test/alice.png',
+    email: 'alice@example.test',
+    email_verified: true,
+    custom_data: {},
+    identities: {},
+    created_at: FIXED_TIME,
+    updated_at: FIXED_TIME,
+  },
+  {
+    sub: 'usr_bob',
+    username: 'bob',
+    password: 'bob-password',
+    name: null,
+    picture: null,
+    email: null,
+    email_verified: false,
+    custom_data: {},
+    identities: {},
+    created_at: FIXED_TIME,
+    updated_at: FIXED_TIME,
+  },
+];
+
+// Logto's username rule.
+const USERNAME_RULE = /^[A-Za-z_]\w*$/u;
+
+/** In-memory user directory; accounts created through "Create account" live until exit. */
+export class UserStore {
+  #bySub = new Map();
+
+  #byUsername = new Map();
+
+  #nextId = 1;
+
+  constructor(users = TEST_USERS) {
+    for (const user of users) this.#add({ ...user });
+  }
+
+  #add(user) {
+    this.#bySub.set(user.sub, user);
+    this.#byUsername.set(user.username.toLowerCase(), user);
+    return user;
+  }
+
+  findBySub(sub) {
+    return this.#bySub.get(sub);
+  }
+
+  /** The user if the password matches, else undefined (one answer for both mistakes). */
+  authenticate(username, password) {
+    const user = this.#byUsername.get(String(username).trim().toLowerCase());
+    return user && user.password === password ? user : undefined;
+  }
+
+  /** Creates a user with only a username, the way Logto's username sign-up does. */
+  register(username, password) {
+    const name = String(username).trim();
+    if (!name || !password) return { error: 'Enter a username and a password.' };
+    if (!USERNAME_RULE.test(name)) {
+      return {
+        error: 'A username starts with a letter or an underscore and contains only letters, '
+          + 'digits, underscores, hyphens and dots.',
+      };
+    }
+    if (this.#byUsername.has(name.toLowerCase())) return { error: 'This username is already taken.' };
+    const now = Date.now();
+    const user = this.#add({
+      sub: `usr_new${this.#nextId++}`,
+      username: name,
+      password,
+      name: null,
+      picture: null,
+      email: null,
+      email_verified: false,
+      custom_data: {},
+      identities: {},
+      created_at: now,
+      updated_at: now,
+    });
+    return { user };
+  }
+}
