@@ -22,10 +22,14 @@ from desktop_app.auth.storage import PERSISTENT_KEYS, KeyringStorage
 pytestmark = pytest.mark.secret_service
 
 
-def _secret_service_or_skip() -> SecretService.Keyring:
+def secret_service_or_skip() -> SecretService.Keyring:
     """The real backend. Skips only without a session bus; a bus without a Secret Service on
     it is a broken test environment and fails, naming the fix."""
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        if os.environ.get("CI"):
+            pytest.fail(
+                "CI must run the Secret Service tests: run under scripts/with-secret-service"
+            )
         pytest.skip(
             "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset); "
             "run under scripts/with-secret-service"
@@ -43,7 +47,7 @@ def _secret_service_or_skip() -> SecretService.Keyring:
 @pytest_asyncio.fixture
 async def secret_service_store() -> AsyncIterator[KeyringStorage]:
     """A store on the real Secret Service under a service name no one else uses, wiped after."""
-    backend = _secret_service_or_skip()
+    backend = secret_service_or_skip()
     service = f"desktop_app-test:{uuid.uuid4()}#app"
     store = KeyringStorage(service, backend=backend)
     try:

@@ -311,3 +311,26 @@ def _redirect_uri(auth_url: str) -> str:
     from urllib.parse import parse_qs, urlsplit
 
     return parse_qs(urlsplit(auth_url).query)["redirect_uri"][0]
+
+
+@pytest.mark.secret_service
+async def test_sign_in_restore_and_sign_out_on_the_real_secret_service(
+    local_idp: Any, make_session: Any
+) -> None:
+    from tests.auth.test_storage_secret_service import secret_service_or_skip
+
+    backend = secret_service_or_skip()
+    session = make_session(local_idp, sign_in_as("bob", "bob-password"), backend=backend)
+    await session.sign_in()
+    assert session.snapshot.storage_label == "OS keyring (Secret Service)"
+    try:
+        again = make_session(local_idp, look_only(), backend=backend)
+        await again.restore()
+        assert again.state is State.SIGNED_IN
+        assert again.profile["username"] == "bob"
+        assert again.profile["name"] is None  # Logto sends null-valued claims; shown as absent
+    finally:
+        await session.sign_out()
+    after = make_session(local_idp, look_only(), backend=backend)
+    await after.restore()
+    assert after.state is State.SIGNED_OUT
