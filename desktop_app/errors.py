@@ -8,6 +8,7 @@
     │   └── KeyringUnavailableError no backend, locked, or failing; never falls back to plaintext
     └── AuthError                   anything in the sign-in flow
         ├── NetworkError            the identity provider could not be reached (offline, timeout)
+        │   └── ResponseLostError   the request went out but no answer came back (it may have acted)
         ├── IdpError                the identity provider answered with an error (error, description)
         │   ├── InvalidGrantError   the session is over (refresh token revoked/expired): sign in again
         │   └── RedirectUriError    the redirect URI is not registered for the app
@@ -68,6 +69,14 @@ class AuthError(DesktopAppError):
 
 class NetworkError(AuthError):
     """The identity provider could not be reached: offline, refused, or too slow."""
+
+
+class ResponseLostError(NetworkError):
+    """A request was sent but no answer came back (timeout, dropped connection).
+
+    Unlike a refused connection, the server may have acted on it: a refresh token sent this way
+    may already have been rotated, so it must not be sent again (Logto revokes the grant on replay).
+    """
 
 
 class IdpError(AuthError):

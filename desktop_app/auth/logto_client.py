@@ -12,8 +12,11 @@ hidden behind the snake_case facade :class:`LogtoNativeClient`. Each defect and 
    ``verifyIdToken`` then only reads the cache.
 3. No timeouts and raw aiohttp/pydantic errors. Every request has a timeout and fails with a typed
    error from :mod:`desktop_app.errors`.
-4. No refresh lock. One refresh at a time; the rotated refresh token is written to the keyring
-   before anything uses the new tokens (Logto revokes the grant when a used one is replayed).
+4. No refresh lock. One refresh at a time, in this process (``asyncio.Lock``) and across every
+   process of the user that shares the keyring entry (a lock file, see :class:`RefreshGuard`);
+   the stored session is read again under the lock, and the rotated refresh token is written to
+   the keyring before anything uses the new tokens (Logto revokes the grant on replay). A refresh
+   token is presented at most once: see :meth:`LogtoNativeClient.access_token`.
 5. ``signIn`` deletes ``accessToken`` (a key that does not exist) so the previous user's
    ``accessTokenMap`` survives a new sign-in. Every token is dropped when a sign-in starts and again
    when it completes.
@@ -26,12 +29,17 @@ hidden behind the snake_case facade :class:`LogtoNativeClient`. Each defect and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import json
 import logging
+import os
 import secrets
+import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -43,11 +51,14 @@ from logto.LogtoClient import AccessToken, AccessTokenMap
 from logto.OidcCore import OidcCore
 
 from desktop_app.errors import (
+    AuthError,
     AuthorizationError,
+    DesktopAppError,
     IdpError,
     InvalidGrantError,
     NetworkError,
     RedirectUriError,
+    ResponseLostError,
     TokenValidationError,
 )
 
@@ -79,8 +90,11 @@ class TokenStore(Protocol):
     def get(self, key: Any) -> str | None: ...
     def set(self, key: Any, value: str | None) -> None: ...
     def delete(self, key: Any) -> None: ...
+    async def load(self) -> None: ...
     async def flush(self) -> None: ...
     async def clear(self) -> None: ...
+    @property
+    def dirty(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,14 @@ class _Http:
             detail=f"{type(exc).__name__}",
         )
 
+    def _lost(self, what: str, exc: BaseException) -> ResponseLostError:
+        return ResponseLostError(
+            f"Could not reach the Logto server at {self._endpoint} ({what}): it did not answer "
+            "in time or dropped the connection.",
+            advice="Check your internet connection, then try again.",
+            detail=f"{type(exc).__name__}",
+        )
+
     async def send(
         self,
         method: str,
@@ -139,16 +161,26 @@ class _Http:
         what: str,
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        read_body: bool = True,
     ) -> Any:
-        """Send a request; return its JSON body (None when empty); raise NetworkError/IdpError."""
+        """Send a request; return its JSON body (None when empty); raise NetworkError/IdpError.
+
+        A failure to connect raises :class:`NetworkError` (the server never saw the request);
+        a timeout or dropped connection after that raises :class:`ResponseLostError` (it may
+        have). ``read_body=False`` ignores the body of a successful answer (RFC 7009 2.2).
+        """
         try:
             async with self._client().request(
                 method, url, data=data, headers=headers, allow_redirects=False
             ) as resp:
                 body = await resp.read()
                 status = resp.status
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise self._unreachable(what, exc) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise self._lost(what, exc) from None
+        if not read_body and status < 400:
+            return None
         try:
             payload = json.loads(body) if body.strip() else None
         except ValueError:
@@ -199,7 +231,8 @@ def _idp_error(what: str, status: int, payload: object) -> IdpError:
         description = str(payload.get("error_description") or payload.get("message") or "")
     # Descriptions are written by the IdP for people; keep them short and single-line.
     description = " ".join(description.split())[:300]
-    if error in {"invalid_grant", "oidc.invalid_grant"}:
+    # Only the token endpoint (and revocation) speak about grants; elsewhere it is just an error.
+    if error in {"invalid_grant", "oidc.invalid_grant"} and what in {"token", "revocation"}:
         return InvalidGrantError(
             "Your session has expired or was ended.",
             error=error,
@@ -240,14 +273,29 @@ class _Jwks:
 
     async def _fetch(self) -> None:
         data = await self._http.json("GET", self._uri, what="signing keys")
-        try:
-            keyset = jwt.PyJWKSet.from_dict(data)
-        except (jwt.PyJWKSetError, jwt.InvalidKeyError, TypeError, KeyError) as exc:
+        entries = data.get("keys")
+        keys: dict[str, jwt.PyJWK] = {}
+        for entry in entries if isinstance(entries, list) else []:
+            # Skip what cannot verify an ID token here: symmetric keys (a public client has no
+            # shared secret), encryption keys, and keys PyJWT cannot load (an "alg" of "none"
+            # raises NotImplementedError there, so one bad entry must not break the others).
+            if (
+                not isinstance(entry, dict)
+                or entry.get("kty") == "oct"
+                or entry.get("use") == "enc"
+            ):
+                continue
+            try:
+                key = jwt.PyJWK(entry)
+            except (jwt.PyJWTError, NotImplementedError, ValueError, TypeError, KeyError):
+                continue
+            keys[key.key_id or ""] = key
+        if not keys:
             raise TokenValidationError(
                 "The Logto server published signing keys this app cannot read.",
-                detail=type(exc).__name__,
-            ) from None
-        self._keys = {key.key_id or "": key for key in keyset.keys if key.public_key_use != "enc"}
+                advice="Try again later; if it keeps happening, check the endpoint in Settings.",
+            )
+        self._keys = keys
         logger.debug("Fetched %d signing key(s)", len(self._keys))
 
     async def ensure(self, token: str) -> None:
@@ -284,14 +332,165 @@ def decode_unverified(token: str) -> dict[str, Any]:
         return {}
 
 
+# --------------------------------------------------------------------------- cross-process lock
+
+
+LOCK_WAIT = 60.0  # seconds to wait for another process's refresh (it is bounded by its timeout)
+_LOCK_POLL = 0.05
+
+
+def refresh_lock_path(directory: Path, service: str) -> Path:
+    """The lock file for one keyring service name: one per tenant and app, shared by every
+    process of the user. The name is a digest, so it is a valid file name on every OS."""
+    digest = hashlib.sha256(service.encode("utf-8")).hexdigest()[:32]
+    return directory / f"refresh-{digest}.lock"
+
+
+def _fingerprint(token: str) -> str:
+    # A digest of a high-entropy token: enough to recognise it, useless to replay it.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # BlockingIOError / PermissionError: someone else holds it
+        return False
+    return True
+
+
+def _unlock(fd: int) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+class RefreshGuard:
+    """Serialises refresh, sign-in and sign-out across processes sharing one keyring entry, and
+    remembers a refresh token whose request got no answer (it may have been used).
+
+    ``path=None`` (memory-only sessions) keeps both in this process. Otherwise the lock is an
+    advisory OS lock (``flock`` on POSIX, ``msvcrt.locking`` on Windows) on ``path``: the OS
+    drops it when a process dies, so a crash never leaves a stale lock. We use the OS calls
+    directly rather than a dependency: it is two calls per OS, and waiting is a cancellable
+    asyncio poll instead of a thread blocked in ``flock``. The "in doubt" note lives next to the
+    lock as a SHA-256 fingerprint of the token, never the token.
+    """
+
+    def __init__(self, path: Path | None, *, wait: float = LOCK_WAIT) -> None:
+        self.path = path
+        self._wait = wait
+        self._in_doubt: str | None = None  # used when path is None
+
+    @property
+    def _note(self) -> Path | None:
+        return None if self.path is None else self.path.with_suffix(".in-doubt")
+
+    def _open(self) -> int:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[None]:
+        """Hold the lock; waits (without blocking the loop) up to ``wait`` seconds for it."""
+        if self.path is None:
+            yield
+            return
+        try:
+            fd = await asyncio.to_thread(self._open)
+        except OSError as exc:
+            # Without a lock directory, fall back to the in-process lock alone.
+            logger.warning("Could not open the refresh lock file (%s).", type(exc).__name__)
+            yield
+            return
+        try:
+            deadline = asyncio.get_running_loop().time() + self._wait
+            while not _try_lock(fd):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise AuthError(
+                        "Another copy of this app is still renewing your sign-in.",
+                        advice="Try again in a moment.",
+                    )
+                await asyncio.sleep(_LOCK_POLL)
+            try:
+                yield
+            finally:
+                _unlock(fd)
+        finally:
+            os.close(fd)
+
+    # Call the methods below only while holding the lock.
+
+    async def in_doubt(self, token: str) -> bool:
+        """Whether ``token`` was sent in a refresh that got no answer."""
+        note = self._note
+        if note is None or self._in_doubt == _fingerprint(token):
+            return self._in_doubt == _fingerprint(token)
+
+        def read() -> str:
+            try:
+                return note.read_text("ascii").strip()
+            except (OSError, ValueError):
+                return ""
+
+        return await asyncio.to_thread(read) == _fingerprint(token)
+
+    async def mark_in_doubt(self, token: str) -> None:
+        note = self._note
+        if note is None:
+            self._in_doubt = _fingerprint(token)
+            return
+
+        def write() -> None:
+            tmp = note.with_suffix(".tmp")
+            tmp.write_text(_fingerprint(token), "ascii")
+            os.replace(tmp, note)
+
+        try:
+            await asyncio.to_thread(write)
+        except OSError as exc:
+            logger.warning("Could not note an unanswered refresh (%s).", type(exc).__name__)
+            self._in_doubt = _fingerprint(token)
+
+    async def forget(self) -> None:
+        self._in_doubt = None
+        note = self._note
+        if note is not None:
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(note.unlink, True)
+
+
 # --------------------------------------------------------------------------- SDK subclasses
 
 
 class _NativeOidcCore(OidcCore):
     """``OidcCore`` with async, time-limited I/O and full ID-token validation."""
 
-    def __init__(self, metadata: logto.OidcProviderMetadata, http: _Http, app_id: str) -> None:
+    def __init__(
+        self,
+        metadata: logto.OidcProviderMetadata,
+        http: _Http,
+        app_id: str,
+        document: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(metadata)  # builds an (unused) PyJWKClient; it does no I/O until used
+        # The SDK's metadata model drops fields it does not declare (revocation_endpoint,
+        # authorization_response_iss_parameter_supported): keep the whole document.
+        self.document: Mapping[str, Any] = document or {}
         self.http = http
         self.app_id = app_id
         self.jwks = _Jwks(http, metadata.jwks_uri)
@@ -405,8 +604,10 @@ class _NativeOidcCore(OidcCore):
                 "The ID token is dated in the future.",
                 advice="Check that this computer's clock is correct.",
             )
+        # OIDC Core 3.1.3.7 (4, 5): several audiences need azp, and an azp must name this app.
         aud = claims["aud"]
-        if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != clientId:
+        several = isinstance(aud, list) and len(aud) > 1
+        if (several or "azp" in claims) and claims.get("azp") != clientId:
             raise TokenValidationError("The ID token was issued for another app (azp).")
         if self.expected_nonce is not None and claims.get("nonce") != self.expected_nonce:
             raise TokenValidationError(
@@ -459,7 +660,7 @@ class _NativeLogtoClient(logto.LogtoClient):
                 advice="Set the endpoint in Settings to the one shown in the Logto Console "
                 "(the issuer minus /oidc).",
             )
-        return _NativeOidcCore(metadata, self._http, self.config.appId)
+        return _NativeOidcCore(metadata, self._http, self.config.appId, payload)
 
     # Defect: the SDK stamps expiry with time.time() and a fixed 60 s margin, so a short-lived
     # token is "expired" as soon as it arrives. Use the injected clock and a proportional margin.
@@ -485,7 +686,8 @@ class LogtoNativeClient:
     """Logto for a native desktop app: sign-in URL, code exchange, refresh, userinfo, sign-out.
 
     ``storage`` must be loaded before use; every token change is flushed to it before the
-    method returns.
+    method returns. ``lock_path`` names the lock file shared with other processes that use the
+    same keyring entry (see :func:`refresh_lock_path`); None keeps locking in this process.
     """
 
     def __init__(
@@ -498,6 +700,7 @@ class LogtoNativeClient:
         resources: tuple[str, ...] = (),
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.time,
+        lock_path: Path | None = None,
     ) -> None:
         endpoint = endpoint.rstrip("/")  # defect 8
         self.endpoint = endpoint
@@ -515,6 +718,7 @@ class LogtoNativeClient:
         )
         self._sdk = _NativeLogtoClient(config, storage, self._http, clock)
         self._refresh_lock = asyncio.Lock()
+        self.guard = RefreshGuard(lock_path)
         self._nonce: dict[str, str] = {}  # state -> nonce, in memory only
 
     async def close(self) -> None:
@@ -608,7 +812,7 @@ class LogtoNativeClient:
         core = await self._sdk.getOidcCore()
         # RFC 9207 2.4: compare iss when sent; require it when the server says it sends it.
         supports_iss = bool(
-            (core.metadata.model_extra or {}).get("authorization_response_iss_parameter_supported")
+            core.document.get("authorization_response_iss_parameter_supported") is True
         )
         if iss is not None and iss != core.metadata.issuer:
             raise TokenValidationError(
@@ -623,19 +827,24 @@ class LogtoNativeClient:
             raise TokenValidationError("No sign-in is in progress.", advice="Click Sign in again.")
         core.expected_nonce = self._nonce.get(session.state)
         core.expected_sub = None
-        try:
-            self._forget_tokens()
-            await self._sdk.handleSignInCallback(callback_url)
-        except logto.LogtoException as exc:
-            # The SDK's own checks (path/state/code); our subclasses raise typed errors instead.
-            raise TokenValidationError(
-                "The sign-in response was not valid.", detail=str(exc)[:80]
-            ) from None
-        finally:
-            core.expected_nonce = None
-            self._nonce = {}
-            self.storage.delete("signInSession")
-        await self.storage.flush()
+        # Under the cross-process lock: a refresh finishing in another process must not write
+        # its (older) session over this one.
+        async with self.guard.hold():
+            try:
+                self._forget_tokens()
+                await self._sdk.handleSignInCallback(callback_url)
+            except logto.LogtoException as exc:
+                # The SDK's own checks (path/state/code); our subclasses raise typed errors.
+                raise TokenValidationError(
+                    "The sign-in response was not valid.", detail=type(exc).__name__
+                ) from None
+            finally:
+                core.expected_nonce = None
+                self._nonce = {}
+                self.storage.delete("signInSession")
+                # Also after a rejected answer: nothing of the previous session survives.
+                await self.storage.flush()
+            await self.guard.forget()
 
     def _forget_tokens(self) -> None:
         for key in ("idToken", "refreshToken", "accessTokenMap"):
@@ -673,28 +882,67 @@ class LogtoNativeClient:
         """A valid access token for ``resource`` ("" = userinfo), refreshing at most once at a time.
 
         Raises InvalidGrantError when the session is over, NetworkError when offline.
+
+        Refresh rules (Logto rotates refresh tokens and revokes the whole grant when a used one
+        is presented again):
+
+        * One refresh at a time in this process and, through :class:`RefreshGuard`, across
+          processes; under the lock the stored session is read again, since another process may
+          have refreshed already (its access token is then used, with no request at all).
+        * Nothing is retried. A failure to connect, or a 4xx refusal other than
+          ``invalid_grant``, keeps the refresh token: Logto did not use it, so a later call may
+          send it.
+        * A request that went out but got no usable answer (timeout, dropped connection, HTTP
+          5xx, an unreadable success) may have rotated the token at Logto. The token stays in the
+          keyring (nothing is lost on a transient error, and sign-out can still revoke it), but
+          it is marked "in doubt" and never sent again: the next refresh ends the session with
+          "please sign in again" instead of risking a replay that would revoke the grant.
+        * ``invalid_grant``, or a refreshed ID token that fails the checks (OIDC Core 12.2),
+          ends the session: every token is dropped.
         """
         cached = self._sdk._getAccessToken(resource)
         if cached is not None:
             return cached
-        async with self._refresh_lock:
-            # Another caller may have refreshed while we waited.
+        async with self._refresh_lock, self.guard.hold():
+            await self._reload()
+            # Another caller, here or in another process, may have refreshed while we waited.
             cached = self._sdk._getAccessToken(resource)
             if cached is not None:
                 return cached
-            if not self.has_refresh_token:
+            refresh_token = self.storage.get("refreshToken")
+            if not refresh_token:
                 raise InvalidGrantError(
                     "You are not signed in.", error="login_required", advice="Please sign in."
+                )
+            if await self.guard.in_doubt(refresh_token):
+                # Revoking is not a refresh: it cannot rotate anything, and it ends the grant
+                # at Logto if the token was never used after all.
+                with contextlib.suppress(DesktopAppError):
+                    await self._revoke(refresh_token)
+                await self._end_session()
+                raise InvalidGrantError(
+                    "Your session could not be renewed: the last attempt got no answer, and "
+                    "Logto may already have used it.",
+                    error="refresh_in_doubt",
+                    advice="Please sign in again.",
                 )
             core = await self._sdk.getOidcCore()
             core.expected_sub = self.id_token_claims().get("sub")
             try:
                 token = await self._sdk.getAccessToken(resource)
-            except InvalidGrantError:
-                # The grant is gone at Logto (revoked, expired, or replayed): nothing here is
-                # usable any more, so drop it rather than retry it.
-                self._forget_tokens()
-                await self.storage.flush()
+            except (InvalidGrantError, TokenValidationError):
+                # The grant is gone at Logto (revoked, expired, or replayed), or the answer
+                # cannot be trusted: nothing here is usable any more, so drop it.
+                await self._end_session()
+                raise
+            except ResponseLostError:
+                await self.guard.mark_in_doubt(refresh_token)
+                raise
+            except IdpError as exc:
+                # A success we could not read, or a server failure (5xx) that may have come
+                # after the token was used. A 4xx refusal did not use it.
+                if exc.status is None or not 400 <= exc.status < 500:
+                    await self.guard.mark_in_doubt(refresh_token)
                 raise
             finally:
                 core.expected_sub = None
@@ -703,6 +951,18 @@ class LogtoNativeClient:
             if token is None:
                 raise InvalidGrantError("You are not signed in.", advice="Please sign in.")
             return token
+
+    async def _reload(self) -> None:
+        """Read the stored session again (another process may have rotated it). Unsaved changes
+        are written first: they are newer, and dropping them could replay a used token."""
+        if self.storage.dirty:
+            await self.storage.flush()
+        await self.storage.load()
+
+    async def _end_session(self) -> None:
+        self._forget_tokens()
+        await self.guard.forget()
+        await self.storage.flush()
 
     async def fetch_user_info(self) -> dict[str, Any]:
         """Userinfo (``/oidc/me``), checked to be about the signed-in user (OIDC Core 5.3.2)."""
@@ -723,8 +983,35 @@ class LogtoNativeClient:
         """Revoke the refresh token (RFC 7009), wipe storage, and build the end-session URL."""
         # Wait for a refresh in flight: it may be about to store a new refresh token, which must
         # be the one revoked and must not outlive the wipe.
-        async with self._refresh_lock:
-            return await self._sign_out(post_logout_redirect_uri)
+        # The cross-process lock too: a refresh in another process must finish first, and the
+        # session is read again so that the newest refresh token is the one revoked.
+        async with self._refresh_lock, self.guard.hold():
+            try:
+                await self._reload()
+            except DesktopAppError as exc:  # the keyring failed: revoke what memory holds
+                logger.warning("Could not re-read the session before sign-out: %s", exc.message)
+            try:
+                return await self._sign_out(post_logout_redirect_uri)
+            finally:
+                await self.guard.forget()
+
+    async def _revoke(self, refresh_token: str) -> None:
+        revocation = (await self._sdk.getOidcCore()).document.get("revocation_endpoint")
+        if not isinstance(revocation, str) or not revocation:
+            revocation = f"{self.issuer}/token/revocation"
+        # RFC 7009 2.1; a public client identifies itself with client_id only. The body of a
+        # successful answer is ignored (2.2).
+        await self._http.send(
+            "POST",
+            str(revocation),
+            what="revocation",
+            data={
+                "token": refresh_token,
+                "token_type_hint": "refresh_token",
+                "client_id": self.app_id,
+            },
+            read_body=False,
+        )
 
     async def _sign_out(self, post_logout_redirect_uri: str) -> SignOutResult:
         refresh_token = self.storage.get("refreshToken")
@@ -734,21 +1021,6 @@ class LogtoNativeClient:
         try:
             core = await self._sdk.getOidcCore()
             metadata = core.metadata
-            if refresh_token:
-                revocation = (metadata.model_extra or {}).get(
-                    "revocation_endpoint", f"{self.issuer}/token/revocation"
-                )
-                # RFC 7009 2.1; a public client identifies itself with client_id only.
-                await self._http.send(
-                    "POST",
-                    str(revocation),
-                    what="revocation",
-                    data={
-                        "token": refresh_token,
-                        "token_type_hint": "refresh_token",
-                        "client_id": self.app_id,
-                    },
-                )
             if metadata.end_session_endpoint:
                 params = {"client_id": self.app_id}
                 if id_token:
@@ -756,6 +1028,10 @@ class LogtoNativeClient:
                 if post_logout_redirect_uri:
                     params["post_logout_redirect_uri"] = post_logout_redirect_uri
                 end_session_url = f"{metadata.end_session_endpoint}?{urlencode(params)}"
+            if refresh_token:
+                await self._revoke(refresh_token)
+        except InvalidGrantError:
+            pass  # Logto says the token is no longer valid: there is nothing left to revoke
         except (NetworkError, IdpError, TokenValidationError) as exc:
             revoked, problem = False, exc.user_message
             logger.warning("Could not revoke the refresh token: %s", exc.message)
@@ -782,7 +1058,9 @@ __all__ = [
     "AccessTokenMap",
     "InteractionMode",
     "LogtoNativeClient",
+    "RefreshGuard",
     "SignInRequest",
     "SignOutResult",
     "decode_unverified",
+    "refresh_lock_path",
 ]

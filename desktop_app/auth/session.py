@@ -25,21 +25,26 @@ import time
 import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
+
+import platformdirs
 
 from desktop_app.auth.logto_client import (
     DEFAULT_TIMEOUT,
     LogtoNativeClient,
     SignOutResult,
     decode_unverified,
+    refresh_lock_path,
 )
 from desktop_app.auth.loopback import LoopbackReceiver
 from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
-from desktop_app.config import Settings
+from desktop_app.config import APP_NAME, Settings
 from desktop_app.errors import (
     AuthError,
     DesktopAppError,
+    IdpError,
     InvalidGrantError,
     NetworkError,
     SignInCancelled,
@@ -134,7 +139,10 @@ class AuthSession:
         open_browser: BrowserOpener = default_browser_opener,
         clock: Callable[[], float] = time.time,
         http_timeout: float = DEFAULT_TIMEOUT,
+        lock_dir: Path | None = None,
     ) -> None:
+        """``lock_dir`` holds the refresh lock shared with other copies of the app (default: a
+        ``locks`` folder in the user cache dir); only keyring-backed sessions use it."""
         self.settings = settings
         if storage is None:
             storage = (
@@ -147,6 +155,11 @@ class AuthSession:
         self.storage = storage
         self._open_browser = open_browser
         self._clock = clock
+        lock_path = None
+        if isinstance(storage, KeyringStorage):
+            # Keyed by the keyring service name: processes sharing the entry share the lock.
+            directory = lock_dir or Path(platformdirs.user_cache_dir(APP_NAME, False)) / "locks"
+            lock_path = refresh_lock_path(directory, storage.service)
         self.client = LogtoNativeClient(
             settings.endpoint,
             settings.app_id,
@@ -155,6 +168,7 @@ class AuthSession:
             resources=settings.resources,
             timeout=http_timeout,
             clock=clock,
+            lock_path=lock_path,
         )
         self._observers: list[Observer] = []
         self._snapshot = Snapshot(State.SIGNED_OUT, storage_label=self._storage_label())
@@ -240,6 +254,19 @@ class AuthSession:
                 error=exc,
             )
             raise
+        except TokenValidationError as exc:
+            # The refreshed tokens failed the checks (e.g. another sub, OIDC Core 12.2).
+            await self._wipe_quietly()
+            self._emit(State.ERROR, error=exc)
+            raise
+        except NetworkError as exc:
+            if self.state is State.SIGNED_IN:  # still signed in; the tokens are kept
+                self._emit(State.SIGNED_IN, profile=self._profile(), offline=True, error=exc)
+            raise
+        except DesktopAppError as exc:
+            if self.state is State.SIGNED_IN:
+                self._emit(State.SIGNED_IN, profile=self._profile(), error=exc)
+            raise
 
     async def access_token_claims(self, resource: str) -> dict[str, Any]:
         """Decoded claims of the JWT access token for an API resource (for display)."""
@@ -282,11 +309,14 @@ class AuthSession:
                 offline=True,
                 notice="Offline: showing your saved profile. " + exc.advice,
             )
-        except StorageError as exc:
+        except (StorageError, IdpError) as exc:
+            # A keyring hiccup or a server error: the session is kept for the next try.
             self._emit(State.SIGNED_IN, profile=self._profile(), error=exc)
-        except AuthError as exc:
+        except TokenValidationError as exc:
             await self._wipe_quietly()
             self._emit(State.SIGNED_OUT, error=exc)
+        except AuthError as exc:
+            self._emit(State.SIGNED_IN, profile=self._profile(), error=exc)
         else:
             self._emit(State.SIGNED_IN, profile=self._profile())
 
