@@ -6,7 +6,8 @@ The tests and the app's ``--demo`` mode both use it::
         info = idp.info          # endpoint, issuer, app_id, api_resource, users, ...
 
 The provider is oidc-provider (the engine inside Logto) configured like Logto for one Native
-application. It listens on 127.0.0.1, prints one JSON line when ready and exits when its stdin
+application, with an OAuth2 social connector (Logto's own ``@logto/connector-oauth``) in front of
+a small upstream OAuth 2.0 provider it starts too (``info.social_connector``, ``info.upstream``). It listens on 127.0.0.1, prints one JSON line when ready and exits when its stdin
 closes, so it never outlives this process, even after a crash or ``kill -9``.
 """
 
@@ -22,7 +23,7 @@ import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, NamedTuple, Self
@@ -37,6 +38,8 @@ __all__ = [
     "LocalIdpError",
     "LocalIdpInfo",
     "LocalIdpUser",
+    "SocialConnectorInfo",
+    "UpstreamInfo",
     "local_idp_dir",
 ]
 
@@ -57,6 +60,88 @@ class LocalIdpUser(NamedTuple):
     password: str
 
 
+def _users(data: Any) -> tuple[LocalIdpUser, ...]:
+    return tuple(LocalIdpUser(str(user["username"]), str(user["password"])) for user in data)
+
+
+@dataclass(frozen=True, slots=True)
+class SocialConnectorInfo:
+    """The OAuth2 social connector the provider runs (its Logto configuration, minus the secret).
+
+    Sign in through it with ``direct_sign_in`` (``"social:<target>"``), or with the
+    "Continue with <name>" button on the sign-in page.
+    """
+
+    id: str
+    target: str
+    name: str
+    direct_sign_in: str
+    callback_uri: str
+    authorization_endpoint: str
+    token_endpoint: str
+    userinfo_endpoint: str
+    client_id: str
+    token_endpoint_auth_method: str
+    token_endpoint_response_type: str
+    scope: str | None = None
+    profile_map: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SocialConnectorInfo:
+        """One entry of the ready line's ``social_connectors``."""
+        scope = data.get("scope")
+        return cls(
+            id=str(data["id"]),
+            target=str(data["target"]),
+            name=str(data["name"]),
+            direct_sign_in=str(data["direct_sign_in"]),
+            callback_uri=str(data["callback_uri"]),
+            authorization_endpoint=str(data["authorization_endpoint"]),
+            token_endpoint=str(data["token_endpoint"]),
+            userinfo_endpoint=str(data["userinfo_endpoint"]),
+            client_id=str(data["client_id"]),
+            token_endpoint_auth_method=str(data["token_endpoint_auth_method"]),
+            token_endpoint_response_type=str(data["token_endpoint_response_type"]),
+            scope=None if scope is None else str(scope),
+            profile_map={str(k): str(v) for k, v in data.get("profile_map", {}).items()},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamInfo:
+    """The upstream OAuth 2.0 provider behind the social connector, with its own test users."""
+
+    endpoint: str
+    authorization_endpoint: str
+    token_endpoint: str
+    userinfo_endpoint: str
+    client_id: str
+    token_endpoint_auth_method: str
+    token_response_type: str
+    users: tuple[LocalIdpUser, ...] = ()
+
+    def password_of(self, username: str) -> str:
+        """The password of an upstream test user (KeyError if there is no such user)."""
+        for user in self.users:
+            if user.username == username:
+                return user.password
+        raise KeyError(username)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> UpstreamInfo:
+        """The ready line's ``upstream`` object."""
+        return cls(
+            endpoint=str(data["endpoint"]),
+            authorization_endpoint=str(data["authorization_endpoint"]),
+            token_endpoint=str(data["token_endpoint"]),
+            userinfo_endpoint=str(data["userinfo_endpoint"]),
+            client_id=str(data["client_id"]),
+            token_endpoint_auth_method=str(data["token_endpoint_auth_method"]),
+            token_response_type=str(data["token_response_type"]),
+            users=_users(data.get("users", ())),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class LocalIdpInfo:
     """What a running local identity provider announced on its ready line."""
@@ -71,6 +156,13 @@ class LocalIdpInfo:
     post_logout_redirect_uris: tuple[str, ...] = DEFAULT_POST_LOGOUT_REDIRECT_URIS
     signing_alg: str = "ES384"
     pid: int = 0
+    social_connectors: tuple[SocialConnectorInfo, ...] = ()
+    upstream: UpstreamInfo | None = None
+
+    @property
+    def social_connector(self) -> SocialConnectorInfo | None:
+        """The (first) social connector, or None when started with ``--social-connector none``."""
+        return self.social_connectors[0] if self.social_connectors else None
 
     @property
     def discovery_url(self) -> str:
@@ -95,9 +187,7 @@ class LocalIdpInfo:
             issuer=str(data["issuer"]),
             app_id=str(data["app_id"]),
             api_resource=str(data["api_resource"]),
-            users=tuple(
-                LocalIdpUser(str(user["username"]), str(user["password"])) for user in data["users"]
-            ),
+            users=_users(data["users"]),
             api_scopes=tuple(str(scope) for scope in data.get("api_scopes", ())),
             redirect_uri=str(data.get("redirect_uri", "http://127.0.0.1/callback")),
             post_logout_redirect_uris=tuple(
@@ -106,6 +196,10 @@ class LocalIdpInfo:
             ),
             signing_alg=str(data.get("signing_alg", "ES384")),
             pid=int(data.get("pid", 0)),
+            social_connectors=tuple(
+                SocialConnectorInfo.from_json(entry) for entry in data.get("social_connectors", ())
+            ),
+            upstream=UpstreamInfo.from_json(data["upstream"]) if data.get("upstream") else None,
         )
 
 

@@ -40,11 +40,22 @@ function errorBlock(error) {
 function contextBlock({ clientName, directSignIn }) {
   let html = `<p class="note">to continue to ${escapeHtml(clientName)}</p>`;
   if (directSignIn) {
-    // A later issue turns this into a real social connector; for now the value is only shown.
+    // Shown only when the page is the fallback: a direct sign-in that was possible skips it.
     html += `<p class="note" data-testid="direct-sign-in">Direct sign-in requested: `
-      + `<code>${escapeHtml(directSignIn)}</code></p>`;
+      + `<code>${escapeHtml(directSignIn)}</code>, but there is no such connector here. `
+      + 'Sign in another way.</p>';
   }
   return html;
+}
+
+/** Logto lists the enabled social connectors under the form: "Continue with <name>". */
+function socialBlock(uid, socialConnectors = []) {
+  if (!socialConnectors.length) return '';
+  const buttons = socialConnectors.map(({ id, name }) => `<form method="post" action="/social/${escapeHtml(encodeURIComponent(id))}">
+<input type="hidden" name="uid" value="${escapeHtml(uid)}">
+<button type="submit" class="primary" data-connector-id="${escapeHtml(id)}">Continue with ${escapeHtml(name)}</button>
+</form>`).join('\n');
+  return `<p class="note">or</p>\n${buttons}`;
 }
 
 function cancelForm(uid) {
@@ -55,7 +66,9 @@ function cancelForm(uid) {
 }
 
 /** The username/password form. */
-export function signInPage({ uid, clientName, directSignIn, username = '', error = '' }) {
+export function signInPage({
+  uid, clientName, directSignIn, socialConnectors, username = '', error = '',
+}) {
   return layout('Sign in', `<h1>Sign in</h1>
 ${contextBlock({ clientName, directSignIn })}
 ${errorBlock(error)}
@@ -67,12 +80,15 @@ ${errorBlock(error)}
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit" class="primary">Sign in</button>
 </form>
+${socialBlock(uid, socialConnectors)}
 ${cancelForm(uid)}
 <p class="note">No account? <a href="/register">Create account</a></p>`);
 }
 
 /** The sign-up form (Logto's `interaction_mode=signUp` / `first_screen=register`). */
-export function registerPage({ uid, clientName, directSignIn, username = '', error = '' }) {
+export function registerPage({
+  uid, clientName, directSignIn, socialConnectors, username = '', error = '',
+}) {
   return layout('Create account', `<h1>Create account</h1>
 ${contextBlock({ clientName, directSignIn })}
 ${errorBlock(error)}
@@ -84,6 +100,7 @@ ${errorBlock(error)}
 <input id="password" name="password" type="password" autocomplete="new-password" required>
 <button type="submit" class="primary">Create account</button>
 </form>
+${socialBlock(uid, socialConnectors)}
 ${cancelForm(uid)}
 <p class="note">Already have an account? <a href="/sign-in">Sign in instead</a></p>`);
 }

@@ -37,8 +37,16 @@ function signingKey(alg) {
   return { ...privateKey.export({ format: 'jwk' }), alg, use: 'sig', kid };
 }
 
-/** Where the login prompt goes, the way Logto's buildLoginPromptUrl picks the first screen. */
+/**
+ * Where the login prompt goes, the way Logto's buildLoginPromptUrl picks it: `direct_sign_in`
+ * (`<method>:<target>`) first, to the experience's `/direct/<method>/<target>` route, which
+ * starts that social (or SSO) sign-in or falls back to the first screen; else the first screen.
+ */
 function loginScreen(params) {
+  const [method, target] = String(params.direct_sign_in ?? '').split(':');
+  if (method && target) {
+    return `/direct/${encodeURIComponent(method)}/${encodeURIComponent(target)}`;
+  }
   const firstScreen = params.first_screen
     ?? (params.interaction_mode === 'signUp' ? 'register' : 'signIn');
   return firstScreen === 'register' || firstScreen === 'identifierRegister'

@@ -5,10 +5,15 @@
 // pages itself. Prints exactly one JSON line on stdout when ready; everything else goes to
 // stderr. Exits on SIGTERM/SIGINT and when stdin closes, so it never outlives its parent.
 //
+// With it runs a second server on 127.0.0.1, the upstream OAuth 2.0 provider behind the OAuth2
+// social connector (upstream.mjs), the way GitHub or any vendor sits behind a Logto connector.
+//
 // Usage: node server.mjs [--port N] [--signing-alg ES384|RS256|...]
 //                        [--post-logout-redirect-uri URI]... [--ignore-stdin]
+//                        [--social-connector JSON|PATH|none]
 // See README.md for the environment variables.
 
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
@@ -29,10 +34,13 @@ const {
 } = await import('./provider.mjs');
 const { TEST_USERS, UserStore } = await import('./users.mjs');
 const pages = await import('./pages.mjs');
+const social = await import('./social.mjs');
+const { AUTHORIZE_PATH, TOKEN_PATH, UPSTREAM_USERS, USERINFO_PATH, startUpstream } = await import('./upstream.mjs');
 
 const HOST = '127.0.0.1';
 const MOUNT = '/oidc';
 const MAX_FORM_BYTES = 16 * 1024;
+const SOCIAL_STATE_TTL_MS = 10 * 60_000;
 
 function fail(message) {
   process.stderr.write(`local_idp: ${message}\n`);
@@ -56,6 +64,7 @@ function readOptions() {
         'signing-alg': { type: 'string' },
         'post-logout-redirect-uri': { type: 'string', multiple: true },
         'ignore-stdin': { type: 'boolean', default: false },
+        'social-connector': { type: 'string' },
       },
     }).values;
   } catch (error) {
@@ -84,10 +93,23 @@ function readOptions() {
   };
 
   const ignoreStdin = parsed['ignore-stdin'] || process.env.LOCAL_IDP_IGNORE_STDIN === '1';
-  return { port, alg, postLogoutRedirectUris, ttl, ignoreStdin };
+  const socialConnector = parsed['social-connector'] ?? process.env.LOCAL_IDP_SOCIAL_CONNECTOR;
+  return { port, alg, postLogoutRedirectUris, ttl, ignoreStdin, socialConnector };
 }
 
 const options = readOptions();
+
+/** The social connector record, checked with Logto's own config guard before anything listens. */
+async function prepareConnector() {
+  try {
+    const entry = social.readConnectorSource(options.socialConnector);
+    return entry === undefined ? undefined : await social.prepareSocialConnector(entry);
+  } catch (error) {
+    if (error instanceof social.ConnectorConfigError) fail(error.message);
+    throw error;
+  }
+}
+const preparedConnector = await prepareConnector();
 const users = new UserStore();
 
 function send(res, status, body, type = 'text/html; charset=utf-8') {
@@ -133,10 +155,15 @@ async function clientName(details) {
 }
 
 async function renderScreen(res, details, screen, extra = {}, status = 200) {
+  const direct = details.params.direct_sign_in;
   const view = {
     uid: details.uid,
     clientName: await clientName(details),
-    directSignIn: details.params.direct_sign_in,
+    // Named on the page only when it could not be honoured (Logto silently falls back).
+    directSignIn: direct && !connectorForDirectSignIn(direct) ? direct : undefined,
+    socialConnectors: connector ? [{ id: connector.id, name: connector.name }] : [],
+    // What went wrong with the last social sign-in, as Logto's toast on its sign-in page.
+    error: socialFailures.get(details.uid) ?? '',
     // Logto pre-fills the identifier from `login_hint` (and its own `identifier` parameter).
     username: details.params.login_hint ?? details.params.identifier ?? '',
     ...extra,
@@ -191,9 +218,14 @@ async function interactionRoute(req, res, pathname) {
   }
 
   if (pathname === '/cancel') {
+    const failure = socialFailures.get(details.uid);
+    socialFailures.delete(details.uid);
     await provider.interactionFinished(req, res, {
       error: 'access_denied',
-      error_description: 'End-User aborted interaction',
+      // After a failed social sign-in, tell the app why the person gave up.
+      error_description: failure
+        ? `End-User aborted interaction after sign-in with ${connector.name} failed: ${failure}`
+        : 'End-User aborted interaction',
     }, { mergeWithLastSubmission: false });
     return;
   }
@@ -227,6 +259,131 @@ async function interactionRoute(req, res, pathname) {
   }, { mergeWithLastSubmission: false });
 }
 
+// ------------------------------------------------------------------------ social sign-in
+
+let connector; // the bound OAuth2 social connector, or undefined with --social-connector none
+const socialStates = new Map(); // state -> { uid, connectorId, session, expiresAt }
+const socialFailures = new Map(); // interaction uid -> why its last social sign-in failed
+
+function connectorForDirectSignIn(value) {
+  const [method, target] = String(value).split(':');
+  return method === 'social' && connector && connector.target === target ? connector : undefined;
+}
+
+function sweepSocialStates() {
+  const now = Date.now();
+  for (const [state, pending] of socialStates) if (pending.expiresAt <= now) socialStates.delete(state);
+}
+
+/** Logto's social sign-in start: a fresh `state`, then off to the provider's authorization page. */
+async function startSocialSignIn(res, details) {
+  sweepSocialStates();
+  const state = randomBytes(16).toString('base64url');
+  const session = {};
+  const location = await connector.authorizationUri(state, session);
+  socialStates.set(state, {
+    uid: details.uid,
+    connectorId: connector.id,
+    session,
+    expiresAt: Date.now() + SOCIAL_STATE_TTL_MS,
+  });
+  redirect(res, location);
+}
+
+function socialFailed(res, details, reason) {
+  process.stderr.write(`local_idp: social sign-in with ${connector.name} failed: ${reason}\n`);
+  socialFailures.set(details.uid, reason);
+  // Logto's experience shows the error as a toast and navigates to its sign-in page.
+  redirect(res, '/sign-in');
+}
+
+/** `/direct/<method>/<target>`: start that social sign-in, or fall back like Logto's DirectSignIn. */
+async function directSignInRoute(req, res, method, target) {
+  const details = await currentInteraction(req, res);
+  if (!details) {
+    send(res, 400, pages.expiredPage());
+    return;
+  }
+  if (details.prompt.name !== 'login') {
+    redirect(res, '/consent');
+    return;
+  }
+  if (method === 'social' && connector && connector.target === target) {
+    await startSocialSignIn(res, details);
+    return;
+  }
+  const { first_screen: firstScreen, interaction_mode: mode } = details.params;
+  const register = ['register', 'identifierRegister'].includes(firstScreen ?? (mode === 'signUp' ? 'register' : ''));
+  redirect(res, register ? '/register' : '/sign-in');
+}
+
+/** POST `/social/<connectorId>`: the "Continue with <name>" button. */
+async function socialButtonRoute(req, res, connectorId) {
+  const details = await currentInteraction(req, res);
+  const form = await readForm(req);
+  if (!details || form.get('uid') !== details.uid) {
+    send(res, 400, pages.expiredPage());
+    return;
+  }
+  if (!connector || connectorId !== connector.id) {
+    send(res, 404, pages.expiredPage());
+    return;
+  }
+  if (details.prompt.name !== 'login') {
+    redirect(res, '/consent');
+    return;
+  }
+  socialFailures.delete(details.uid);
+  await startSocialSignIn(res, details);
+}
+
+/** GET `/callback/<connectorId>`: back from the upstream provider (Logto's social callback). */
+async function socialCallbackRoute(req, res, connectorId, searchParams) {
+  const details = await currentInteraction(req, res);
+  if (!details) {
+    send(res, 400, pages.expiredPage());
+    return;
+  }
+  const { state, ...data } = Object.fromEntries(searchParams);
+  sweepSocialStates();
+  const pending = state === undefined ? undefined : socialStates.get(state);
+  if (pending) socialStates.delete(state);
+  // The state must be one this browser's interaction started (Logto checks it the same way,
+  // against the state it kept in the browser), else this is someone else's callback.
+  if (!connector || !pending || pending.uid !== details.uid || pending.connectorId !== connectorId) {
+    socialFailed(res, details, 'the answer from the social provider could not be matched to this sign-in (state mismatch); try again');
+    return;
+  }
+  if (data.error) {
+    // RFC 6749 4.1.2.1: the provider (or the person there) refused.
+    const description = data.error_description ? `: ${String(data.error_description).slice(0, 200)}` : '';
+    socialFailed(res, details, data.error === 'access_denied'
+      ? `access was denied at ${connector.name} (access_denied${description})`
+      : `${connector.name} returned ${String(data.error).slice(0, 80)}${description}`);
+    return;
+  }
+  const outcome = await connector.userInfo(data, pending.session);
+  if (!outcome.ok) {
+    socialFailed(res, details, outcome.reason);
+    return;
+  }
+  if (details.prompt.name !== 'login') {
+    redirect(res, '/consent');
+    return;
+  }
+  const user = users.signInWithSocial(connector.target, outcome.userInfo, { syncProfile: connector.syncProfile });
+  socialFailures.delete(details.uid);
+  await provider.interactionFinished(req, res, { login: { accountId: user.sub } }, {
+    mergeWithLastSubmission: false,
+  });
+}
+
+const SOCIAL_ROUTES = [
+  [/^\/direct\/([^/]+)\/([^/]+)$/u, 'GET', (req, res, match) => directSignInRoute(req, res, decodeURIComponent(match[1]), decodeURIComponent(match[2]))],
+  [/^\/social\/([^/]+)$/u, 'POST', (req, res, match) => socialButtonRoute(req, res, decodeURIComponent(match[1]))],
+  [/^\/callback\/([^/]+)$/u, 'GET', (req, res, match, url) => socialCallbackRoute(req, res, decodeURIComponent(match[1]), url.searchParams)],
+];
+
 const INTERACTION_ROUTES = new Map([
   ['/sign-in', ['GET', 'POST']],
   ['/register', ['GET', 'POST']],
@@ -238,13 +395,26 @@ let info;
 let providerCallback;
 
 async function handle(req, res) {
-  const { pathname } = new URL(req.url, 'http://127.0.0.1');
+  const url = new URL(req.url, 'http://127.0.0.1');
+  const { pathname } = url;
 
   if (pathname === MOUNT || pathname.startsWith(`${MOUNT}/`)) {
     // Mount oidc-provider under /oidc; it derives its URLs from originalUrl vs. url.
     req.originalUrl = req.url;
     req.url = req.url.slice(MOUNT.length) || '/';
     providerCallback(req, res);
+    return;
+  }
+
+  for (const [pattern, method, route] of SOCIAL_ROUTES) {
+    const match = pattern.exec(pathname);
+    if (!match) continue;
+    if (req.method !== method) {
+      res.writeHead(405, { Allow: method });
+      res.end();
+      return;
+    }
+    await route(req, res, match, url);
     return;
   }
 
@@ -292,6 +462,20 @@ provider.on('server_error', (_ctx, error) => {
 });
 providerCallback = provider.callback();
 
+let upstream;
+if (preparedConnector) {
+  const registration = preparedConnector.upstream;
+  try {
+    upstream = await startUpstream({
+      client: { ...registration, redirectUris: [`${endpoint}/callback/${preparedConnector.id}`] },
+      port: registration.port,
+    });
+  } catch (error) {
+    fail(`cannot start the upstream OAuth 2.0 provider on ${HOST}:${registration.port}: ${error.message}`);
+  }
+  connector = await social.bindSocialConnector(preparedConnector, { endpoint, upstreamEndpoint: upstream.endpoint });
+}
+
 info = {
   endpoint,
   issuer,
@@ -302,6 +486,32 @@ info = {
   api_scopes: API_SCOPES,
   signing_alg: options.alg,
   users: TEST_USERS.map(({ username, password }) => ({ username, password })),
+  // Secrets (clientSecret) stay out: whoever configured the connector knows them.
+  social_connectors: connector ? [{
+    id: connector.id,
+    target: connector.target,
+    name: connector.name,
+    direct_sign_in: `social:${connector.target}`,
+    callback_uri: connector.callbackUri,
+    authorization_endpoint: connector.parsedConfig.authorizationEndpoint,
+    token_endpoint: connector.parsedConfig.tokenEndpoint,
+    userinfo_endpoint: connector.parsedConfig.userInfoEndpoint,
+    client_id: connector.parsedConfig.clientId,
+    token_endpoint_auth_method: connector.parsedConfig.tokenEndpointAuthMethod,
+    token_endpoint_response_type: connector.parsedConfig.tokenEndpointResponseType,
+    scope: connector.parsedConfig.scope ?? null,
+    profile_map: connector.parsedConfig.profileMap,
+  }] : [],
+  upstream: upstream ? {
+    endpoint: upstream.endpoint,
+    authorization_endpoint: `${upstream.endpoint}${AUTHORIZE_PATH}`,
+    token_endpoint: `${upstream.endpoint}${TOKEN_PATH}`,
+    userinfo_endpoint: `${upstream.endpoint}${USERINFO_PATH}`,
+    client_id: preparedConnector.upstream.clientId,
+    token_endpoint_auth_method: preparedConnector.upstream.tokenEndpointAuthMethod,
+    token_response_type: preparedConnector.upstream.tokenResponseType,
+    users: UPSTREAM_USERS.map(({ username, password }) => ({ username, password })),
+  } : null,
   pid: process.pid,
 };
 
@@ -309,6 +519,7 @@ let stopping = false;
 function shutdown() {
   if (stopping) return;
   stopping = true;
+  upstream?.close();
   server.close(() => process.exit(0));
   server.closeAllConnections();
   setTimeout(() => process.exit(0), 2000).unref();

@@ -3,6 +3,8 @@
 // Claims follow Logto's user claims (@logto/core-kit `userClaims`): `null` is a real value
 // ("the user has no name"), exactly as Logto returns it, so clients must cope with it.
 
+import { randomBytes } from 'node:crypto';
+
 const FIXED_TIME = Date.UTC(2024, 0, 1); // created_at / updated_at, milliseconds like Logto
 
 /** @typedef {{ sub: string, username: string, password: string, name: string|null,
@@ -70,6 +72,57 @@ export class UserStore {
     return user && user.password === password ? user : undefined;
   }
 
+  /** The user linked to this social identity (`identities[target].userId`), if any. */
+  findByIdentity(target, userId) {
+    for (const user of this.#bySub.values()) {
+      if (user.identities?.[target]?.userId === userId) return user;
+    }
+    return undefined;
+  }
+
+  /**
+   * Sign in with a social identity the way Logto does (packages/core, parseNewSocialProfile):
+   * a known identity signs its user in and refreshes `identities[target].details` (name and
+   * avatar too when the connector has `syncProfile`); an unknown one registers a new user with
+   * name, avatar, email and phone from the mapped profile (email and phone only when no other
+   * user has them). Logto would first offer to link an existing user with the same email; this
+   * server always registers.
+   */
+  signInWithSocial(target, userInfo, { syncProfile = false } = {}) {
+    const { id, name, avatar, email, phone } = userInfo;
+    const identity = { userId: id, details: userInfo };
+    const now = Date.now();
+    const existing = this.findByIdentity(target, id);
+    if (existing) {
+      existing.identities = { ...existing.identities, [target]: identity };
+      if (syncProfile) {
+        if (name) existing.name = name;
+        if (avatar) existing.picture = avatar;
+      }
+      existing.updated_at = now;
+      return existing;
+    }
+    const emailFree = email && ![...this.#bySub.values()].some((user) => user.email === email);
+    const phoneFree = phone && ![...this.#bySub.values()].some((user) => user.phone === phone);
+    const user = {
+      // Logto's user IDs: 12 random lowercase letters and digits.
+      sub: randomId(),
+      username: null,
+      password: undefined,
+      name: name ?? null,
+      picture: avatar ?? null,
+      email: emailFree ? email : null,
+      email_verified: Boolean(emailFree),
+      phone: phoneFree ? phone : null,
+      custom_data: {},
+      identities: { [target]: identity },
+      created_at: now,
+      updated_at: now,
+    };
+    this.#bySub.set(user.sub, user);
+    return user;
+  }
+
   /** Creates a user with only a username, the way Logto's username sign-up does. */
   register(username, password) {
     const name = String(username).trim();
@@ -97,4 +150,14 @@ export class UserStore {
     });
     return { user };
   }
+}
+
+function randomId() {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let id = '';
+  while (id.length < 12) {
+    // 252 = 7 * 36: drop the bytes that would make some characters likelier than others.
+    for (const byte of randomBytes(16)) if (byte < 252 && id.length < 12) id += alphabet[byte % 36];
+  }
+  return id;
 }
