@@ -1,0 +1,360 @@
+"""Composition root: the QApplication, the qasync loop, the session, the view model, the windows.
+
+Everything is wired here and nowhere else; collaborators (the browser opener, the keyring
+backend, the config and UI-prefs paths, the local IdP for ``--demo``) come in through
+:class:`DesktopApp`'s constructor so tests build the real app with test doubles::
+
+    python -m desktop_app                    # settings from the config file / environment
+    python -m desktop_app --demo             # a local Logto-compatible IdP with test users
+    python -m desktop_app --endpoint https://tenant.logto.app --app-id abc123
+    python -m desktop_app --smoke-test       # open and close the window, exit 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator, Slot
+from PySide6.QtWidgets import QApplication
+
+from desktop_app import __version__, config
+from desktop_app.auth.session import AuthSession, BrowserOpener, default_browser_opener
+from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
+from desktop_app.config import Settings
+from desktop_app.errors import ConfigError, DesktopAppError, StorageError
+from desktop_app.local_idp import LocalIdp, LocalIdpInfo
+from desktop_app.log import setup_logging
+from desktop_app.ui.about import APP_DISPLAY_NAME
+from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.prefs import UiPrefs
+from desktop_app.ui.qt_async import TaskRunner, run_app
+from desktop_app.ui.resources import app_icon
+from desktop_app.ui.settings_dialog import SettingsDialog
+from desktop_app.ui.single_instance import SingleInstance
+from desktop_app.ui.view_model import SessionViewModel
+
+logger = logging.getLogger(__name__)
+
+APP_ID = "desktop-app"  # application name, desktop file and keyring/config folder name
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("DesktopApp", text)
+
+
+def default_prefs_path() -> Path:
+    """The QSettings INI file for UI preferences, next to config.toml."""
+    return Path(platformdirs.user_config_dir(config.APP_NAME, appauthor=False)) / "ui.ini"
+
+
+def demo_hint(info: LocalIdpInfo) -> str:
+    users = _tr(" or ").join(f"{u.username} / {u.password}" for u in info.users)
+    return _tr("Demo: sign in as {users} (local test server at {endpoint}).").format(
+        users=users, endpoint=info.endpoint
+    )
+
+
+class DesktopApp(QObject):
+    """The running app: owns the window, the view model and the current AuthSession."""
+
+    def __init__(
+        self,
+        *,
+        config_path: Path | None = None,
+        overrides: dict[str, object] | None = None,
+        demo: bool = False,
+        open_browser: BrowserOpener = default_browser_opener,
+        keyring_backend: Any = None,
+        prefs_path: Path | None = None,
+        local_idp_factory: Callable[[], LocalIdp] = LocalIdp,
+        restore_on_start: bool = True,
+        show_first_run_settings: bool = True,
+        clock: Callable[[], float] = time.time,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.config_path = config_path
+        self.overrides = dict(overrides or {})
+        self.demo = demo
+        self.open_browser = open_browser
+        self.keyring_backend = keyring_backend
+        self.local_idp_factory = local_idp_factory
+        self.restore_on_start = restore_on_start
+        self.show_first_run_settings = show_first_run_settings
+        self.clock = clock
+        self.local_idp: LocalIdp | None = None
+        self.local_idp_info: LocalIdpInfo | None = None
+        self.settings: Settings | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.icon = app_icon()
+        self.prefs = UiPrefs(prefs_path or default_prefs_path())
+        self.runner = TaskRunner(self)
+        self.view_model = SessionViewModel(self.runner, clock=clock, parent=self)
+        self.window = MainWindow(self.view_model, icon=self.icon, prefs=self.prefs)
+        self.window.settings_requested.connect(self.open_settings)
+        self.window.quit_requested.connect(self.quit)
+        self._finished: asyncio.Future[int] | None = None
+        self._started: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Show the window and load the settings (demo: start the local IdP first)."""
+        self._finished = asyncio.get_running_loop().create_future()
+        self.window.show()
+        if self.demo:
+            self.view_model.set_starting(_tr("Starting the local demo sign-in server…"))
+            self._started = self.runner.start(self._start_demo(), name="start demo")
+        else:
+            self._load_settings()
+
+    async def run(self) -> int:
+        """Start, then wait until the app is asked to quit; clean up; return the exit code."""
+        self.start()
+        assert self._finished is not None
+        try:
+            return await self._finished
+        finally:
+            await self.shutdown()
+
+    @Slot()
+    def quit(self) -> None:
+        """Close the window and end :meth:`run`."""
+        if shiboken6.isValid(self.window):
+            self.window.close()
+        if self._finished is not None and not self._finished.done():
+            self._finished.set_result(0)
+
+    async def shutdown(self) -> None:
+        """Cancel pending work, close the session, stop the demo IdP."""
+        if self.settings_dialog is not None and shiboken6.isValid(self.settings_dialog):
+            self.settings_dialog.close()
+        await self.view_model.close()
+        idp, self.local_idp = self.local_idp, None
+        if idp is not None:
+            await asyncio.to_thread(idp.stop)
+
+    # ------------------------------------------------------------------ settings
+
+    def _load_settings(self) -> None:
+        try:
+            settings = config.load(overrides=self.overrides, config_path=self.config_path)
+        except ConfigError as exc:
+            self.view_model.set_session(None)
+            first_run = exc.field in {"endpoint", "app_id"} and not config.is_configured(
+                config_path=self.config_path
+            )
+            if not first_run:
+                self.view_model.show_error(exc.message, exc.advice)
+            if self.show_first_run_settings:
+                self.open_settings(first_run=first_run, error=None if first_run else exc)
+            return
+        self.apply_settings(settings)
+
+    def apply_settings(self, settings: Settings, storage: Any = None) -> AuthSession:
+        """Build a new AuthSession for ``settings`` (the old one is closed) and restore it."""
+        self.settings = settings
+        session = AuthSession(
+            settings,
+            storage=storage,
+            keyring_backend=self.keyring_backend,
+            open_browser=self.open_browser,
+            clock=self.clock,
+        )
+        self.view_model.set_session(session)
+        if self.restore_on_start:
+            self.view_model.restore()
+        return session
+
+    @Slot()
+    def open_settings(self, first_run: bool = False, error: ConfigError | None = None) -> None:
+        """Show the Settings dialog (window-modal, no nested loop)."""
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        current = self.settings
+        if current is None:
+            with contextlib.suppress(ConfigError):
+                raw = config.read_file(self._config_file())
+                current = Settings(
+                    endpoint=str(raw.get("endpoint", "")),
+                    app_id=str(raw.get("app_id", "")),
+                    config_path=self._config_file(),
+                )
+        dialog = SettingsDialog(
+            current, save=self._save_settings, first_run=first_run, parent=self.window
+        )
+        dialog.settings_accepted.connect(self._settings_accepted)
+        if error is not None:
+            dialog.show_error(error)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    def _config_file(self) -> Path:
+        return self.config_path or config.default_config_path()
+
+    def _save_settings(self, settings: Settings) -> object:
+        if self.demo:
+            return None  # the demo's settings belong to this run, not to the config file
+        return config.save(settings, settings.config_path or self._config_file())
+
+    @Slot(object)
+    def _settings_accepted(self, settings: Settings) -> None:
+        if settings.config_path is None and not self.demo:
+            settings = dataclasses.replace(settings, config_path=self._config_file())
+        logger.info("Settings changed; rebuilding the session")
+        self.apply_settings(settings)
+        if self.demo:
+            self.view_model.show_notice(
+                _tr("Demo mode: these settings apply until you quit and are not saved.")
+            )
+
+    # ------------------------------------------------------------------ demo
+
+    async def _start_demo(self) -> None:
+        idp = self.local_idp_factory()
+        try:
+            info = await asyncio.to_thread(idp.start)
+        except DesktopAppError as exc:
+            self.view_model.set_session(None)
+            self.view_model.show_error(exc.message, exc.advice)
+            return
+        self.local_idp, self.local_idp_info = idp, info
+        settings = config.validate(
+            {
+                "endpoint": info.endpoint,
+                "app_id": info.app_id,
+                "scopes": ["email"],
+                "resources": [info.api_resource],
+            }
+        )
+        # Use the keyring when there is one; a demo falls back to memory (and says so).
+        storage: KeyringStorage | SessionOnlyStorage = KeyringStorage.for_app(
+            settings.endpoint, settings.app_id, backend=self.keyring_backend
+        )
+        note = ""
+        try:
+            await storage.load()
+        except StorageError as exc:
+            logger.info(
+                "Demo: keyring unavailable (%s); keeping tokens in memory", type(exc).__name__
+            )
+            storage = SessionOnlyStorage()
+            note = _tr(
+                "No usable keyring here, so this demo keeps tokens in memory only: "
+                "you will sign in again after a restart."
+            )
+        self.view_model.set_hint(demo_hint(info))
+        self.apply_settings(settings, storage=storage)
+        if note:
+            self.view_model.set_hint(demo_hint(info) + "\n" + note)
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="desktop-app",
+        description="Sign in to Logto through your browser (RFC 8252).",
+    )
+    parser.add_argument("--endpoint", help="Logto endpoint, e.g. https://tenant.logto.app")
+    parser.add_argument("--app-id", help="App ID of the Native app in the Logto Console")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
+    parser.add_argument(
+        "--demo", action="store_true", help="start a local test IdP and sign in to it"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="debug logging (tokens are still never logged)"
+    )
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="open and close the main window, then exit 0 (for installers)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser.parse_args(argv)
+
+
+def create_application(argv: Sequence[str]) -> QApplication:
+    """The QApplication with the app's names, icon and translations."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(list(argv))
+    app.setApplicationName(APP_ID)
+    app.setApplicationDisplayName(APP_DISPLAY_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(APP_ID)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+    # Qt's own strings (standard buttons) in the person's language; ours when translated.
+    translator = QTranslator(app)
+    if translator.load(
+        QLocale.system(),
+        "qtbase",
+        "_",
+        QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
+    ):
+        app.installTranslator(translator)
+    return app
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    return {"endpoint": args.endpoint, "app_id": args.app_id}
+
+
+async def _smoke(desktop: DesktopApp, app: QApplication) -> int:
+    desktop.start()
+    for _ in range(3):
+        await asyncio.sleep(0)
+        app.processEvents()
+    ok = desktop.window.isVisible() and not desktop.icon.isNull()
+    desktop.quit()
+    await desktop.shutdown()
+    print("smoke test:", "ok" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``desktop-app`` entry point (also ``python -m desktop_app``)."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    setup_logging(verbose=args.verbose)
+    app = create_application([sys.argv[0]])
+    app.setQuitOnLastWindowClosed(False)  # the loop ends through DesktopApp.quit
+
+    if args.smoke_test:
+        desktop = DesktopApp(
+            config_path=args.config,
+            overrides=_overrides(args),
+            restore_on_start=False,
+            show_first_run_settings=False,
+        )
+        return run_app(app, lambda: _smoke(desktop, app))
+
+    single = SingleInstance()
+    if not single.acquire():
+        print("desktop-app is already running; brought it to the front.", file=sys.stderr)
+        return 0
+    desktop = DesktopApp(config_path=args.config, overrides=_overrides(args), demo=args.demo)
+    single.activation_requested.connect(desktop.window.bring_to_front)
+    app.lastWindowClosed.connect(desktop.quit)
+    try:
+        return run_app(app, desktop.run)
+    finally:
+        single.release()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

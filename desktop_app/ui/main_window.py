@@ -1,0 +1,668 @@
+"""The main window: thin widgets bound to a :class:`~desktop_app.ui.view_model.SessionViewModel`.
+
+No awaits and no imports from ``desktop_app.auth``: clicks call view-model slots, view-model
+signals update widgets. Every control has an accessible name (tests find widgets by it, and so
+do screen readers); every string goes through ``self.tr``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QImage, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui import theme
+from desktop_app.ui.about import APP_DISPLAY_NAME, AboutDialog
+from desktop_app.ui.avatar import AvatarLoader, placeholder_pixmap, rounded
+from desktop_app.ui.prefs import UiPrefs
+from desktop_app.ui.view_model import SessionViewModel
+
+logger = logging.getLogger(__name__)
+
+AVATAR_SIZE = 88
+
+
+def _label(text: str = "", *, name: str, wrap: bool = True, selectable: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setAccessibleName(name)
+    label.setWordWrap(wrap)
+    if selectable:
+        label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+    return label
+
+
+def _button(text: str, *, name: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setAccessibleName(name)
+    return button
+
+
+def _heading(label: QLabel, scale: float) -> QLabel:
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+class MainWindow(QMainWindow):
+    """Signed out, waiting for the browser, signed in, and the messages in between."""
+
+    settings_requested = Signal()
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        view_model: SessionViewModel,
+        *,
+        icon: QIcon | None = None,
+        prefs: UiPrefs | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.vm = view_model
+        self.prefs = prefs
+        self.icon = icon or QIcon()
+        self.about_dialog: AboutDialog | None = None
+        self.setWindowTitle(APP_DISPLAY_NAME)
+        self.setWindowIcon(self.icon)
+        self.setAccessibleName(self.tr("Main window"))
+        self._avatar_loader = AvatarLoader(self)
+        self._avatar_loader.loaded.connect(self._show_avatar_image)
+        self._avatar_loader.failed.connect(self._show_avatar_placeholder)
+
+        self._build_menu()
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(16, 12, 16, 16)
+        outer.addWidget(self._build_banner())
+        self.pages = QStackedWidget()
+        self.pages.setAccessibleName(self.tr("Pages"))
+        self._page_widgets = {
+            "signed_out": self._build_signed_out(),
+            "waiting": self._build_waiting(),
+            "signed_in": self._build_signed_in(),
+            "busy": self._build_busy(),
+            "not_configured": self._build_not_configured(),
+        }
+        for widget in self._page_widgets.values():
+            self.pages.addWidget(widget)
+        outer.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        vm = self.vm
+        vm.page_changed.connect(self._render_page)
+        vm.banner_changed.connect(self._render_banner)
+        vm.waiting_changed.connect(self._render_waiting)
+        vm.profile_changed.connect(self._render_profile)
+        vm.token_status_changed.connect(self._render_token_status)
+        vm.details_changed.connect(self._render_details)
+        vm.api_claims_changed.connect(self._render_api_claims)
+        vm.busy_changed.connect(self._render_busy)
+        vm.settings_changed.connect(self._render_settings)
+        vm.hint_changed.connect(self._render_hint)
+        vm.signed_in.connect(self.bring_to_front)
+        self._render_all()
+
+        if prefs is not None:
+            geometry = prefs.geometry()
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            self.end_session_checkbox.setChecked(prefs.end_browser_session)
+            self._set_details_open(prefs.token_details_open)
+        if prefs is None or prefs.geometry() is None:
+            self.resize(620, 640)
+
+    # ------------------------------------------------------------------ building
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.settings_action = QAction(self.tr("&Settings…"), self)
+        self.settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        self.settings_action.triggered.connect(self.settings_requested)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action.setShortcut(QKeySequence(self.tr("Ctrl+Q")))
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.quit_requested)
+        file_menu.addAction(self.quit_action)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.about_action = QAction(self.tr("&About {name}").format(name=APP_DISPLAY_NAME), self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
+
+    def _build_banner(self) -> QFrame:
+        self.banner = QFrame()
+        self.banner.setObjectName("banner")
+        self.banner.setAccessibleName(self.tr("Message"))
+        layout = QHBoxLayout(self.banner)
+        layout.setContentsMargins(10, 8, 6, 8)
+        texts = QVBoxLayout()
+        self.banner_text = _label(name=self.tr("Message text"), selectable=True)
+        bold = QFont(self.banner_text.font())
+        bold.setBold(True)
+        self.banner_text.setFont(bold)
+        self.banner_advice = _label(name=self.tr("What to do"), selectable=True)
+        texts.addWidget(self.banner_text)
+        texts.addWidget(self.banner_advice)
+        layout.addLayout(texts, 1)
+        self.banner_close = QToolButton()
+        self.banner_close.setText("✕")
+        self.banner_close.setAccessibleName(self.tr("Dismiss message"))
+        self.banner_close.setToolTip(self.tr("Dismiss message"))
+        self.banner_close.setAutoRaise(True)
+        self.banner_close.clicked.connect(self.banner.hide)
+        layout.addWidget(self.banner_close, 0, Qt.AlignmentFlag.AlignTop)
+        self.banner.hide()
+        return self.banner
+
+    def _build_signed_out(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Signed out"))
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        logo = QLabel()
+        logo.setAccessibleName(self.tr("App icon"))
+        logo.setPixmap(self.icon.pixmap(QSize(96, 96)))
+        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(logo)
+        title = _heading(_label(APP_DISPLAY_NAME, name=self.tr("App name")), 1.8)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(title)
+        subtitle = _label(
+            self.tr("Sign in with your Logto account. Your browser opens to finish."),
+            name=self.tr("Welcome text"),
+        )
+        subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(subtitle)
+        layout.addSpacing(12)
+
+        buttons = QVBoxLayout()
+        buttons.setSpacing(8)
+        self.sign_in_button = _button(self.tr("&Sign in"), name=self.tr("Sign in"))
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.setAutoDefault(True)
+        self.sign_in_button.clicked.connect(self.vm.sign_in)
+        self.create_account_button = _button(
+            self.tr("&Create account"), name=self.tr("Create account")
+        )
+        self.create_account_button.clicked.connect(self.vm.create_account)
+        self.social_button = _button("", name=self.tr("Continue with social account"))
+        self.social_button.clicked.connect(self.vm.continue_with_social)
+        for button in (self.sign_in_button, self.create_account_button, self.social_button):
+            button.setMinimumWidth(260)
+            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            buttons.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(buttons)
+        layout.addSpacing(12)
+        self.endpoint_label = _label(name=self.tr("Logto endpoint"), selectable=True)
+        self.endpoint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.endpoint_label)
+        self.hint_label = _label(name=self.tr("Hint"), selectable=True)
+        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.hint_label)
+        layout.addStretch(2)
+        return page
+
+    def _build_waiting(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Waiting for the browser"))
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        self.waiting_title = _heading(
+            _label(self.tr("Finish signing in in your browser"), name=self.tr("Waiting title")),
+            1.5,
+        )
+        self.waiting_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.waiting_title)
+        self.waiting_explanation = _label(
+            self.tr(
+                "A sign-in page has opened in your browser. Come back here when it says you "
+                "can close it."
+            ),
+            name=self.tr("Waiting explanation"),
+        )
+        self.waiting_explanation.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.waiting_explanation)
+        layout.addSpacing(8)
+        self.waiting_progress = QProgressBar()
+        self.waiting_progress.setAccessibleName(self.tr("Time left to sign in"))
+        self.waiting_progress.setTextVisible(False)
+        layout.addWidget(self.waiting_progress)
+        self.waiting_elapsed = _label(name=self.tr("Elapsed time"))
+        self.waiting_elapsed.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.waiting_elapsed)
+        layout.addSpacing(8)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.cancel_button = _button(self.tr("C&ancel"), name=self.tr("Cancel sign-in"))
+        self.cancel_button.clicked.connect(self.vm.cancel)
+        self.open_again_button = _button(
+            self.tr("&Open browser again"), name=self.tr("Open browser again")
+        )
+        self.open_again_button.clicked.connect(self.vm.open_browser_again)
+        self.copy_link_button = _button(
+            self.tr("Co&py sign-in link"), name=self.tr("Copy sign-in link")
+        )
+        self.copy_link_button.setToolTip(
+            self.tr("For when the browser did not open, e.g. over SSH or in WSL")
+        )
+        self.copy_link_button.clicked.connect(self.vm.copy_sign_in_link)
+        for button in (self.cancel_button, self.open_again_button, self.copy_link_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(2)
+        return page
+
+    def _build_signed_in(self) -> QWidget:
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setAccessibleName(self.tr("Signed in"))
+        page = QWidget()
+        layout = QVBoxLayout(page)
+
+        header = QHBoxLayout()
+        self.avatar = QLabel()
+        self.avatar.setAccessibleName(self.tr("Avatar"))
+        self.avatar.setFixedSize(AVATAR_SIZE, AVATAR_SIZE)
+        header.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignTop)
+        who = QVBoxLayout()
+        self.name_label = _heading(_label(name=self.tr("Name"), selectable=True), 1.5)
+        who.addWidget(self.name_label)
+        self.username_label = _label(name=self.tr("Username"), selectable=True)
+        who.addWidget(self.username_label)
+        self.email_label = _label(name=self.tr("Email"), selectable=True)
+        self.email_label.setTextFormat(Qt.TextFormat.RichText)
+        who.addWidget(self.email_label)
+        self.user_id_label = _label(name=self.tr("User ID"), selectable=True)
+        who.addWidget(self.user_id_label)
+        self.offline_label = _label(
+            self.tr("Offline: showing your saved profile."), name=self.tr("Offline note")
+        )
+        who.addWidget(self.offline_label)
+        who.addStretch(1)
+        header.addLayout(who, 1)
+        layout.addLayout(header)
+
+        tokens = QGroupBox(self.tr("Session"))
+        tokens.setAccessibleName(self.tr("Session"))
+        tokens_layout = QVBoxLayout(tokens)
+        self.token_status_label = _label(name=self.tr("Token status"), selectable=True)
+        tokens_layout.addWidget(self.token_status_label)
+        layout.addWidget(tokens)
+
+        actions = QVBoxLayout()
+        self.refresh_button = _button(self.tr("&Refresh profile"), name=self.tr("Refresh profile"))
+        self.refresh_button.clicked.connect(self.vm.refresh_profile)
+        self.sign_out_button = _button(self.tr("Sign &out"), name=self.tr("Sign out"))
+        self.sign_out_button.clicked.connect(self._sign_out)
+        self.end_session_checkbox = QCheckBox(self.tr("Also &end the browser session at Logto"))
+        self.end_session_checkbox.setAccessibleName(self.tr("End browser session too"))
+        self.end_session_checkbox.toggled.connect(self._end_session_toggled)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.sign_out_button)
+        buttons.addStretch(1)
+        actions.addLayout(buttons)
+        actions.addWidget(self.end_session_checkbox)
+        layout.addLayout(actions)
+
+        self.details_toggle = QToolButton()
+        self.details_toggle.setText(self.tr("&Token details"))
+        self.details_toggle.setAccessibleName(self.tr("Token details"))
+        self.details_toggle.setCheckable(True)
+        self.details_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_toggle.setAutoRaise(True)
+        self.details_toggle.toggled.connect(self._set_details_open)
+        layout.addWidget(self.details_toggle)
+
+        self.details_panel = QWidget()
+        self.details_panel.setAccessibleName(self.tr("Token details panel"))
+        details = QVBoxLayout(self.details_panel)
+        details.setContentsMargins(0, 0, 0, 0)
+        details.addWidget(
+            _label(
+                self.tr("ID token claims (decoded; the token itself is never shown)"),
+                name=self.tr("ID token claims heading"),
+            )
+        )
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.id_claims_view = QPlainTextEdit()
+        self.id_claims_view.setReadOnly(True)
+        self.id_claims_view.setFont(mono)
+        self.id_claims_view.setAccessibleName(self.tr("ID token claims"))
+        self.id_claims_view.setMinimumHeight(140)
+        details.addWidget(self.id_claims_view)
+        api_row = QHBoxLayout()
+        self.api_resource_combo = QComboBox()
+        self.api_resource_combo.setAccessibleName(self.tr("API resource"))
+        self.api_resource_combo.setSizePolicy(
+            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed
+        )
+        self.api_token_button = _button(self.tr("&Get API token"), name=self.tr("Get API token"))
+        self.api_token_button.clicked.connect(self._get_api_token)
+        api_row.addWidget(self.api_resource_combo, 1)
+        api_row.addWidget(self.api_token_button)
+        self.api_row = QWidget()
+        self.api_row.setLayout(api_row)
+        api_row.setContentsMargins(0, 0, 0, 0)
+        details.addWidget(self.api_row)
+        self.api_claims_view = QPlainTextEdit()
+        self.api_claims_view.setReadOnly(True)
+        self.api_claims_view.setFont(mono)
+        self.api_claims_view.setAccessibleName(self.tr("API token claims"))
+        self.api_claims_view.setMinimumHeight(120)
+        details.addWidget(self.api_claims_view)
+        layout.addWidget(self.details_panel)
+        self.details_panel.hide()
+        layout.addStretch(1)
+        scroll.setWidget(page)
+        return scroll
+
+    def _build_busy(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Working"))
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        self.busy_label = _heading(_label(name=self.tr("Progress")), 1.2)
+        self.busy_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.busy_label)
+        bar = QProgressBar()
+        bar.setRange(0, 0)
+        bar.setTextVisible(False)
+        bar.setAccessibleName(self.tr("Working…"))
+        layout.addWidget(bar)
+        layout.addStretch(2)
+        return page
+
+    def _build_not_configured(self) -> QWidget:
+        page = QWidget()
+        page.setAccessibleName(self.tr("Not configured"))
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        title = _heading(_label(self.tr("Connect to your Logto"), name=self.tr("Setup title")), 1.5)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(title)
+        text = _label(
+            self.tr(
+                "Enter your Logto endpoint and the App ID of a Native app to start. "
+                "Try it without a Logto account: run the app with --demo."
+            ),
+            name=self.tr("Setup text"),
+        )
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(text)
+        self.open_settings_button = _button(
+            self.tr("Open &Settings…"), name=self.tr("Open settings")
+        )
+        self.open_settings_button.clicked.connect(self.settings_requested)
+        layout.addWidget(self.open_settings_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        return page
+
+    # ------------------------------------------------------------------ rendering
+
+    def _render_all(self) -> None:
+        self._render_settings()
+        self._render_hint()
+        self._render_banner()
+        self._render_profile()
+        self._render_token_status()
+        self._render_details()
+        self._render_api_claims(self.vm.api_claims_text)
+        self._render_waiting()
+        self._render_page(self.vm.page)
+
+    @property
+    def current_page(self) -> str:
+        """Which page is showing: signed_out, waiting, signed_in, busy or not_configured."""
+        current = self.pages.currentWidget()
+        return next(k for k, w in self._page_widgets.items() if w is current)
+
+    @Slot(str)
+    def _render_page(self, page: str) -> None:
+        widget_key = {
+            "error": "signed_out",
+            "completing": "waiting",
+            "restoring": "busy",
+            "signing_out": "busy",
+            "starting": "busy",
+        }.get(page, page)
+        self.busy_label.setText(
+            {
+                "restoring": self.tr("Restoring your session…"),
+                "signing_out": self.tr("Signing out…"),
+                "starting": self.vm.hint or self.tr("Starting…"),
+            }.get(page, "")
+        )
+        previous = self.pages.currentWidget()
+        widget = self._page_widgets[widget_key]
+        self.pages.setCurrentWidget(widget)
+        completing = page == "completing"
+        self.cancel_button.setEnabled(not completing)
+        self.open_again_button.setEnabled(not completing)
+        self.copy_link_button.setEnabled(not completing and self.vm.has_sign_in_link)
+        if previous is not widget:
+            focus = {
+                "signed_out": self.sign_in_button,
+                "waiting": self.cancel_button,
+                "signed_in": self.refresh_button,
+                "not_configured": self.open_settings_button,
+            }.get(widget_key)
+            if focus is not None and self.isActiveWindow():
+                focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._render_waiting()
+
+    @Slot()
+    def _render_banner(self) -> None:
+        text = self.vm.banner_text
+        self.banner_text.setText(text)
+        self.banner_text.setAccessibleDescription(text)
+        self.banner_advice.setText(self.vm.banner_advice)
+        self.banner_advice.setAccessibleDescription(self.vm.banner_advice)
+        self.banner_advice.setVisible(bool(self.vm.banner_advice))
+        self.banner.setStyleSheet(theme.banner_style(self.palette(), error=self.vm.banner_is_error))
+        self.banner.setProperty("error", self.vm.banner_is_error)
+        self.banner.setVisible(bool(text))
+
+    @Slot()
+    def _render_waiting(self) -> None:
+        vm = self.vm
+        timeout = max(vm.waiting_timeout, 1)
+        self.waiting_progress.setRange(0, timeout)
+        self.waiting_progress.setValue(min(vm.waiting_elapsed, timeout))
+        self.waiting_elapsed.setText(vm.waiting_text)
+        self.waiting_elapsed.setAccessibleDescription(vm.waiting_text)
+        if vm.page == "completing":
+            self.waiting_title.setText(self.tr("Completing sign-in…"))
+        else:
+            self.waiting_title.setText(self.tr("Finish signing in in your browser"))
+        self.waiting_explanation.setText(
+            self.tr(
+                "A sign-in page has opened in your browser. Come back here when it says you "
+                "can close it."
+            )
+            if vm.browser_opened
+            else self.tr(
+                "The browser did not open. Copy the sign-in link and open it in a browser on "
+                "this computer."
+            )
+        )
+        self.copy_link_button.setEnabled(vm.page == "waiting" and vm.has_sign_in_link)
+
+    @Slot()
+    def _render_profile(self) -> None:
+        vm = self.vm
+        self.name_label.setText(vm.display_name if vm.profile else "")
+        self.username_label.setText(
+            self.tr("Username: {username}").format(username=vm.username) if vm.username else ""
+        )
+        self.username_label.setVisible(bool(vm.username))
+        if vm.email:
+            mark = (
+                f' <span style="color:{theme.success_colour(self.palette()).name()}">'
+                f"✔ {self.tr('verified')}</span>"
+                if vm.email_verified
+                else f" ({self.tr('not verified')})"
+            )
+            self.email_label.setText(_escape(vm.email) + mark)
+        else:
+            self.email_label.setText(self.tr("No email address"))
+        self.email_verified = vm.email_verified
+        self.user_id_label.setText(self.tr("User ID: {sub}").format(sub=vm.user_id))
+        self.offline_label.setVisible(vm.offline)
+        for label in (self.name_label, self.username_label, self.user_id_label):
+            label.setAccessibleDescription(label.text())
+        self.email_label.setAccessibleDescription(
+            vm.email + (" " + self.tr("verified") if vm.email_verified else "")
+        )
+        self._show_avatar_placeholder()
+        if vm.avatar_url:
+            self._avatar_loader.load(vm.avatar_url)
+        else:
+            self._avatar_loader.clear()
+
+    @Slot(QImage)
+    def _show_avatar_image(self, image: QImage) -> None:
+        self.avatar.setPixmap(rounded(image, AVATAR_SIZE, self.devicePixelRatioF()))
+        self.avatar.setProperty("placeholder", False)
+        self.avatar.setAccessibleDescription(self.tr("Profile picture"))
+
+    @Slot()
+    def _show_avatar_placeholder(self) -> None:
+        self.avatar.setPixmap(
+            placeholder_pixmap(self.vm.initials, AVATAR_SIZE, self.devicePixelRatioF())
+        )
+        self.avatar.setProperty("placeholder", True)
+        self.avatar.setAccessibleDescription(
+            self.tr("Initials {initials}").format(initials=self.vm.initials)
+        )
+
+    @Slot()
+    def _render_token_status(self) -> None:
+        self.token_status_label.setText(self.vm.token_status_text)
+        self.token_status_label.setAccessibleDescription(self.vm.token_status_text)
+
+    @Slot()
+    def _render_details(self) -> None:
+        self.id_claims_view.setPlainText(self.vm.id_token_claims_text)
+
+    @Slot(str)
+    def _render_api_claims(self, text: str) -> None:
+        self.api_claims_view.setPlainText(text)
+        self.api_claims_view.setVisible(bool(text))
+
+    @Slot(bool)
+    def _render_busy(self, busy: bool) -> None:
+        for button in (self.refresh_button, self.sign_out_button, self.api_token_button):
+            button.setEnabled(not busy)
+
+    @Slot()
+    def _render_settings(self) -> None:
+        vm = self.vm
+        self.endpoint_label.setText(vm.endpoint_text)
+        self.endpoint_label.setAccessibleDescription(vm.endpoint_text)
+        social = vm.social_name
+        self.social_button.setText(self.tr("Continue with {name}").format(name=social))
+        self.social_button.setVisible(bool(social))
+        self.api_resource_combo.clear()
+        self.api_resource_combo.addItems(list(vm.api_resources))
+        self.api_row.setVisible(bool(vm.api_resources))
+
+    @Slot()
+    def _render_hint(self) -> None:
+        self.hint_label.setText(self.vm.hint)
+        self.hint_label.setAccessibleDescription(self.vm.hint)
+        self.hint_label.setVisible(bool(self.vm.hint))
+        if self.vm.page == "starting":
+            self.busy_label.setText(self.vm.hint)
+
+    # ------------------------------------------------------------------ actions
+
+    @Slot()
+    def _sign_out(self) -> None:
+        self.vm.sign_out(self.end_session_checkbox.isChecked())
+
+    @Slot(bool)
+    def _end_session_toggled(self, checked: bool) -> None:
+        if self.prefs is not None:
+            self.prefs.end_browser_session = checked
+
+    @Slot(bool)
+    def _set_details_open(self, open_: bool) -> None:
+        if self.details_toggle.isChecked() != open_:
+            self.details_toggle.setChecked(open_)  # re-enters through toggled
+            return
+        self.details_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow
+        )
+        self.details_panel.setVisible(open_)
+        if self.prefs is not None:
+            self.prefs.token_details_open = open_
+
+    @Slot()
+    def _get_api_token(self) -> None:
+        self.vm.get_api_token(self.api_resource_combo.currentText())
+
+    @Slot()
+    def show_about(self) -> None:
+        """Open the About box (window-modal, no nested event loop)."""
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(self.vm.endpoint, self.icon, self)
+        self.about_dialog.open()
+
+    @Slot()
+    def bring_to_front(self) -> None:
+        """Back to the front after the browser had the focus (sign-in done, second launch)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    # ------------------------------------------------------------------ Qt overrides
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in {QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange}:
+            self._render_banner()
+            self._render_profile()
+        super().changeEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.prefs is not None:
+            self.prefs.set_geometry(self.saveGeometry())
+            self.prefs.sync()
+        super().closeEvent(event)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,166 @@
+"""The asyncio/Qt boundary: the only module that knows qasync.
+
+One thread, one loop: a qasync ``QEventLoop`` drives Qt events and asyncio tasks alike, so the
+sign-in core (plain asyncio) runs on the same thread as the widgets without ever blocking them.
+Blocking work (keyring calls, the browser opener) goes through ``asyncio.to_thread`` inside the
+core; nothing here waits.
+
+* :func:`run_app` runs an async ``main`` under a fresh qasync loop (the app's entry point).
+* :func:`attach_event_loop` installs a qasync loop on a ``QApplication`` whose event loop is
+  driven by someone else (pytest-qt's ``qtbot.waitSignal``), and detaches it cleanly afterwards.
+* :class:`TaskRunner` starts coroutines from slots, keeps references to them (the loop holds
+  only weak ones), and turns their exceptions into ``error_occurred(message)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+
+import qasync
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.errors import DesktopAppError, SignInCancelled
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+
+def run_app(app: QApplication, main: Callable[[], Awaitable[int]]) -> int:
+    """Run ``main()`` on a qasync loop driving ``app``; return its exit code.
+
+    ``main`` shows windows and awaits until the app should end (e.g. the last window closed).
+    """
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return int(loop.run_until_complete(main()))
+    finally:
+        asyncio.set_event_loop(None)
+
+
+@contextlib.contextmanager
+def attach_event_loop(app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync loop riding on a Qt event loop that something else runs (pytest-qt).
+
+    ``already_running=True`` tells qasync not to call ``app.exec()`` itself: its timers and socket
+    notifiers fire whenever *any* Qt loop spins, e.g. the one inside ``qtbot.waitSignal``. On the
+    way out the pending tasks are cancelled and given a chance to finish, then the loop is marked
+    not running and closed. It is never ``stop()``-ped: that calls ``app.exit()``, which would make
+    every later ``waitSignal`` return at once.
+    """
+    loop = qasync.QEventLoop(app, already_running=True)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        _detach(app, loop)
+
+
+def _detach(app: QApplication, loop: Any) -> None:
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    deadline = loop.time() + 10
+    while any(not t.done() for t in pending) and loop.time() < deadline:
+        app.processEvents()
+    # Give async generators and transports closed by the cancelled tasks one more turn.
+    for _ in range(5):
+        app.processEvents()
+    with contextlib.suppress(RuntimeError, TypeError):
+        app.aboutToQuit.disconnect(loop._after_run_forever)
+    # qasync keeps "running" in a name-mangled flag; clear it so close() is allowed.
+    loop._QEventLoop__is_running = False
+    loop._after_run_forever()
+    asyncio.events._set_running_loop(None)
+    # qasync's timer object keeps a Qt timer per pending call_later (e.g. a cancelled 300 s
+    # sign-in timeout) until it fires. Kill them and delete the loop's QObjects here, on the Qt
+    # thread: left to Python's garbage collector they may be freed on another thread (the one
+    # that happened to trigger a collection), which cannot unregister their timers, and the
+    # next timer event then reaches freed memory.
+    timer = loop._timer
+    callbacks = getattr(timer, "_SimpleTimer__callbacks", {})
+    for timer_id in list(callbacks):
+        timer.killTimer(timer_id)
+    callbacks.clear()
+    signaller = getattr(loop, "_QEventLoop__call_soon_signaller", None)
+    loop.close()
+    asyncio.set_event_loop(None)
+    for qobject in (timer, signaller):
+        if qobject is not None and shiboken6.isValid(qobject):
+            shiboken6.delete(qobject)
+
+
+class TaskRunner(QObject):
+    """Starts coroutines from Qt slots and reports how they end.
+
+    It keeps a reference to every task until it is done (asyncio itself holds only weak ones,
+    so an unreferenced task can vanish mid-flight). A task that raises becomes
+    ``error_occurred(message)``: a :class:`~desktop_app.errors.DesktopAppError` with its message
+    and advice, anything else with a generic sentence (details go to the log). A cancelled
+    sign-in is what the person asked for, not an error.
+    """
+
+    error_occurred = Signal(str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    @property
+    def tasks(self) -> frozenset[asyncio.Task[Any]]:
+        return frozenset(self._tasks)
+
+    def start(self, coro: Coroutine[Any, Any, _T], *, name: str = "") -> asyncio.Task[_T]:
+        """Schedule ``coro`` on the running loop; returns its task (already referenced)."""
+        task = asyncio.ensure_future(coro)
+        if name:
+            task.set_name(name)
+        was_busy = self.busy
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        if not was_busy:
+            self.busy_changed.emit(True)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks:
+            self.busy_changed.emit(False)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None or isinstance(exc, SignInCancelled):
+            return
+        if isinstance(exc, DesktopAppError):
+            logger.info("%s failed: %s", task.get_name(), type(exc).__name__)
+            self.error_occurred.emit(exc.user_message)
+        else:
+            logger.error("%s failed unexpectedly", task.get_name(), exc_info=exc)
+            self.error_occurred.emit(
+                QCoreApplication.translate(
+                    "TaskRunner",
+                    "Something went wrong. Please try again; if it keeps happening, run the app "
+                    "with --verbose and report the log.",
+                )
+            )
+
+    async def shutdown(self) -> None:
+        """Cancel every task and wait until all have ended."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,508 @@
+"""SessionViewModel: AuthSession snapshots in, Qt properties and signals out.
+
+The window binds to this object and calls its slots; it never sees the session, a token or a
+coroutine. Every slot that needs the network starts a task through the
+:class:`~desktop_app.ui.qt_async.TaskRunner` and returns at once; the session's snapshots come back
+through :meth:`SessionViewModel._on_snapshot` and become property changes.
+
+Pages (``page`` property): ``not_configured``, ``starting``, ``restoring``, ``signed_out``,
+``waiting``, ``completing``, ``signed_in``, ``signing_out``, ``error`` (a failed sign-in: the
+signed-out page with the error shown).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+
+from desktop_app.auth.session import AuthSession, Snapshot, State
+from desktop_app.errors import DesktopAppError
+from desktop_app.ui.qt_async import TaskRunner
+
+logger = logging.getLogger(__name__)
+
+_PAGES = {
+    State.RESTORING: "restoring",
+    State.SIGNED_OUT: "signed_out",
+    State.WAITING_FOR_BROWSER: "waiting",
+    State.COMPLETING: "completing",
+    State.SIGNED_IN: "signed_in",
+    State.SIGNING_OUT: "signing_out",
+    State.ERROR: "error",
+}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("SessionViewModel", text)
+
+
+def format_duration(seconds: float) -> str:
+    """``m:ss`` (or ``h:mm:ss``) for a number of seconds."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def initials_for(name: str) -> str:
+    """Up to two capital letters for an avatar placeholder ("Alice Example" -> "AE")."""
+    words = [w for w in name.replace("_", " ").replace(".", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+class SessionViewModel(QObject):
+    """What the main window shows, derived from the current :class:`AuthSession` snapshot."""
+
+    page_changed = Signal(str)
+    banner_changed = Signal()
+    waiting_changed = Signal()
+    profile_changed = Signal()
+    token_status_changed = Signal()
+    details_changed = Signal()
+    api_claims_changed = Signal(str)
+    busy_changed = Signal(bool)
+    settings_changed = Signal()
+    hint_changed = Signal()
+    #: After a sign-in through the browser completed: the window comes back to the front.
+    signed_in = Signal()
+    #: Any failure the task runner reports, in words for people.
+    error_occurred = Signal(str)
+
+    def __init__(
+        self,
+        runner: TaskRunner | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner or TaskRunner(self)
+        self._runner.error_occurred.connect(self._on_task_error)
+        self._clock = clock
+        self._session: AuthSession | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._snapshot: Snapshot | None = None
+        self._page = "not_configured"
+        self._banner_text = ""
+        self._banner_advice = ""
+        self._banner_is_error = False
+        self._hint = ""
+        self._busy = False
+        self._profile: Mapping[str, Any] = {}
+        self._token_status_text = ""
+        self._id_claims_text = ""
+        self._api_claims_text = ""
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self.waiting_changed)
+
+    # ------------------------------------------------------------------ session wiring
+
+    @property
+    def runner(self) -> TaskRunner:
+        return self._runner
+
+    @property
+    def session(self) -> AuthSession | None:
+        return self._session
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self._snapshot
+
+    def set_session(self, session: AuthSession | None) -> None:
+        """Show ``session`` from now on (None: nothing configured). The old one is closed."""
+        old = self._session
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if old is not None and old is not session:
+            self._runner.start(old.close(), name="close old session")
+        self._session = session
+        self._snapshot = None
+        self._set_api_claims("")
+        self.settings_changed.emit()
+        if session is None:
+            self._set_page("not_configured")
+            self._ticker.stop()
+            return
+        self._unsubscribe = session.subscribe(self._on_snapshot)
+        self._on_snapshot(session.snapshot)
+
+    def set_starting(self, text: str) -> None:
+        """Something is being prepared before there is a session (the demo's local IdP)."""
+        self.set_hint(text)
+        self._set_page("starting")
+
+    def _on_snapshot(self, snapshot: Snapshot) -> None:
+        previous = self._snapshot
+        self._snapshot = snapshot
+        page = _PAGES[snapshot.state]
+        error = snapshot.error
+        if error is not None:
+            self._set_banner(error.message, error.advice, is_error=True)
+        elif snapshot.notice:
+            self._set_banner(snapshot.notice, "", is_error=False)
+        else:
+            self._set_banner("", "", is_error=False)
+        if page in {"waiting", "completing"}:
+            if not self._ticker.isActive():
+                self._ticker.start()
+        else:
+            self._ticker.stop()
+        self._set_busy(snapshot.busy)
+        self._update_profile(snapshot)
+        if snapshot.state is not State.SIGNED_IN:
+            self._set_api_claims("")
+        self._set_page(page)
+        self.waiting_changed.emit()
+        if (
+            snapshot.state is State.SIGNED_IN
+            and previous is not None
+            and previous.state is State.COMPLETING
+        ):
+            self.signed_in.emit()
+
+    def _update_profile(self, snapshot: Snapshot) -> None:
+        profile = dict(snapshot.profile) if snapshot.state is State.SIGNED_IN else {}
+        if profile != self._profile:
+            self._profile = profile
+            self.profile_changed.emit()
+        status = ""
+        claims = ""
+        session = self._session
+        if session is not None and snapshot.state is State.SIGNED_IN:
+            status = self._describe_tokens(session)
+            try:
+                claims = json.dumps(
+                    session.id_token_claims(), indent=2, sort_keys=True, default=str
+                )
+            except DesktopAppError:
+                claims = ""
+        if status != self._token_status_text:
+            self._token_status_text = status
+            self.token_status_changed.emit()
+        if claims != self._id_claims_text:
+            self._id_claims_text = claims
+            self.details_changed.emit()
+
+    def _describe_tokens(self, session: AuthSession) -> str:
+        status = session.token_status()
+        lines = []
+        if status.access_token_expires_at is None:
+            lines.append(_tr("Access token: none cached (fetched when needed)"))
+        else:
+            at = datetime.fromtimestamp(status.access_token_expires_at)
+            left = status.access_token_expires_at - self._clock()
+            if left > 0:
+                lines.append(
+                    _tr("Access token expires at {time} (in {left})").format(
+                        time=at.strftime("%H:%M:%S"), left=format_duration(left)
+                    )
+                )
+            else:
+                lines.append(
+                    _tr("Access token expired at {time} (renewed when needed)").format(
+                        time=at.strftime("%H:%M:%S")
+                    )
+                )
+        lines.append(
+            _tr("Refresh token: available")
+            if status.refresh_available
+            else _tr("Refresh token: none (sign in again when the access token expires)")
+        )
+        lines.append(_tr("Tokens stored in: {where}").format(where=status.storage_label))
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ small setters
+
+    def _set_page(self, page: str) -> None:
+        if page != self._page:
+            self._page = page
+            self.page_changed.emit(page)
+
+    def _set_banner(self, text: str, advice: str, *, is_error: bool) -> None:
+        new = (text, advice, is_error)
+        if new != (self._banner_text, self._banner_advice, self._banner_is_error):
+            self._banner_text, self._banner_advice, self._banner_is_error = new
+            self.banner_changed.emit()
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+
+    def _set_api_claims(self, text: str) -> None:
+        if text != self._api_claims_text:
+            self._api_claims_text = text
+            self.api_claims_changed.emit(text)
+
+    def set_hint(self, text: str) -> None:
+        """A line of help under the sign-in buttons (e.g. the demo's test users)."""
+        if text != self._hint:
+            self._hint = text
+            self.hint_changed.emit()
+
+    def show_error(self, text: str, advice: str = "") -> None:
+        """Show a problem that did not come from the session (settings, the demo IdP)."""
+        self._set_banner(text, advice, is_error=True)
+
+    def show_notice(self, text: str) -> None:
+        """Show an informational message in the banner."""
+        self._set_banner(text, "", is_error=False)
+
+    @Slot(str)
+    def _on_task_error(self, message: str) -> None:
+        shown = f"{self._banner_text} {self._banner_advice}".strip()
+        if message != shown:  # the snapshot already shows the same error
+            self._set_banner(message, "", is_error=True)
+        self.error_occurred.emit(message)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def page(self) -> str:
+        """Which page to show (see the module docstring); ``page_changed`` tells."""
+        return self._page
+
+    @property
+    def banner_text(self) -> str:
+        return self._banner_text
+
+    @property
+    def banner_advice(self) -> str:
+        return self._banner_advice
+
+    @property
+    def banner_is_error(self) -> bool:
+        return self._banner_is_error
+
+    @property
+    def hint(self) -> str:
+        return self._hint
+
+    @property
+    def busy(self) -> bool:
+        """The session is working (``busy_changed`` tells)."""
+        return self._busy
+
+    @property
+    def configured(self) -> bool:
+        return self._session is not None
+
+    @property
+    def endpoint_text(self) -> str:
+        if self._session is None:
+            return _tr("Not configured yet: open Settings to enter your Logto endpoint and app ID.")
+        s = self._session.settings
+        return _tr("Signs in with Logto at {endpoint} (app {app_id})").format(
+            endpoint=s.endpoint, app_id=s.app_id
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return self._session.settings.endpoint if self._session is not None else ""
+
+    @property
+    def social_name(self) -> str:
+        """The social connector's display name, or "" when none is configured."""
+        if self._session is None or not self._session.settings.social_target:
+            return ""
+        return self._session.settings.social_display_name
+
+    @property
+    def api_resources(self) -> tuple[str, ...]:
+        return self._session.settings.resources if self._session is not None else ()
+
+    # waiting
+
+    @property
+    def waiting_elapsed(self) -> int:
+        snap = self._snapshot
+        if snap is None or snap.waiting_since is None:
+            return 0
+        return max(0, int(self._clock() - snap.waiting_since))
+
+    @property
+    def waiting_timeout(self) -> int:
+        snap = self._snapshot
+        return int(snap.timeout) if snap is not None else 0
+
+    @property
+    def waiting_text(self) -> str:
+        if self._page == "completing":
+            return _tr("Browser is back. Completing sign-in…")
+        return _tr("Waiting {elapsed} of {timeout}").format(
+            elapsed=format_duration(self.waiting_elapsed),
+            timeout=format_duration(self.waiting_timeout),
+        )
+
+    @property
+    def browser_opened(self) -> bool:
+        return self._snapshot.browser_opened if self._snapshot is not None else True
+
+    @property
+    def has_sign_in_link(self) -> bool:
+        return bool(self._snapshot is not None and self._snapshot.sign_in_url)
+
+    # profile
+
+    @property
+    def profile(self) -> Mapping[str, Any]:
+        return self._profile
+
+    @property
+    def username(self) -> str:
+        return _text(self._profile.get("username"))
+
+    @property
+    def display_name(self) -> str:
+        return _text(self._profile.get("name")) or self.username or _tr("Unnamed user")
+
+    @property
+    def email(self) -> str:
+        return _text(self._profile.get("email"))
+
+    @property
+    def email_verified(self) -> bool:
+        return self._profile.get("email_verified") is True
+
+    @property
+    def user_id(self) -> str:
+        return _text(self._profile.get("sub"))
+
+    @property
+    def avatar_url(self) -> str:
+        url = _text(self._profile.get("picture"))
+        return url if url.startswith(("https://", "http://")) else ""
+
+    @property
+    def initials(self) -> str:
+        return initials_for(_text(self._profile.get("name")) or self.username)
+
+    @property
+    def offline(self) -> bool:
+        return bool(self._snapshot is not None and self._snapshot.offline)
+
+    @property
+    def token_status_text(self) -> str:
+        return self._token_status_text
+
+    @property
+    def id_token_claims_text(self) -> str:
+        return self._id_claims_text
+
+    @property
+    def api_claims_text(self) -> str:
+        return self._api_claims_text
+
+    # ------------------------------------------------------------------ actions
+
+    def _start(self, what: str, coro: Any) -> None:
+        self._runner.start(coro, name=what)
+
+    @Slot()
+    def restore(self) -> None:
+        """Pick up the saved session (no browser)."""
+        if self._session is not None:
+            # Show "restoring" at once: the session says so only when the task first runs,
+            # and a click on Sign in before then would race the restore.
+            self._set_page("restoring")
+            self._start("restore", self._session.restore())
+
+    @Slot()
+    def sign_in(self) -> None:
+        if self._session is not None:
+            self._start("sign in", self._session.sign_in())
+
+    @Slot()
+    def create_account(self) -> None:
+        """Sign in with Logto's sign-up screen first."""
+        if self._session is not None:
+            self._start("create account", self._session.sign_in(mode="signUp"))
+
+    @Slot()
+    def continue_with_social(self) -> None:
+        """Skip Logto's first screen and go straight to the configured social connector."""
+        if self._session is not None and self._session.settings.social_target:
+            target = self._session.settings.social_target
+            self._start("social sign in", self._session.sign_in(direct_sign_in=f"social:{target}"))
+
+    @Slot()
+    def cancel(self) -> None:
+        if self._session is not None:
+            self._session.cancel()
+
+    @Slot()
+    def open_browser_again(self) -> None:
+        if self._session is not None:
+            self._start("open browser again", self._session.open_browser_again())
+
+    @Slot()
+    def copy_sign_in_link(self) -> None:
+        """Put the pending sign-in URL on the clipboard (for a browser on another machine)."""
+        snap = self._snapshot
+        if snap is None or not snap.sign_in_url:
+            return
+        QGuiApplication.clipboard().setText(snap.sign_in_url)
+        logger.info("Sign-in link copied to the clipboard")
+        self.show_notice(
+            _tr(
+                "Sign-in link copied. Paste it into a browser on this computer; the browser "
+                "must be able to reach 127.0.0.1 here."
+            )
+        )
+
+    @Slot()
+    def refresh_profile(self) -> None:
+        if self._session is not None:
+            self._start("refresh profile", self._session.refresh_profile())
+
+    @Slot(bool)
+    def sign_out(self, end_browser_session: bool = False) -> None:
+        if self._session is not None:
+            self._start("sign out", self._session.sign_out(end_browser_session=end_browser_session))
+
+    @Slot(str)
+    def get_api_token(self, resource: str = "") -> None:
+        """Fetch an access token for ``resource`` (default: the first configured API) and show
+        its decoded claims; the token itself never leaves the session."""
+        session = self._session
+        if session is None:
+            return
+        resource = resource or (session.settings.resources[0] if session.settings.resources else "")
+        if not resource:
+            return
+
+        async def fetch() -> None:
+            claims = await session.access_token_claims(resource)
+            if self._session is session:
+                self._set_api_claims(json.dumps(claims, indent=2, sort_keys=True, default=str))
+                self._update_profile(session.snapshot)
+
+        self._start("get API token", fetch())
+
+    async def close(self) -> None:
+        """Stop everything: pending tasks, then the session's network resources."""
+        self._ticker.stop()
+        session = self._session
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self._runner.shutdown()
+        if session is not None:
+            await session.close()

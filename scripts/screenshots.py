@@ -1,0 +1,158 @@
+"""Render the main window's states in a real window and save PNGs to docs/screenshots/.
+
+    xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python scripts/screenshots.py
+    QT_SCALE_FACTOR=2 xvfb-run -a ... scripts/screenshots.py --suffix @2x
+
+States: signed-out (with the demo hint), waiting for the browser, signed-in, signed-in with the
+token details open, and an error; each in a light and a dark palette. The real app is driven
+against the local identity provider; headless Chromium (the test suite's ``person``) plays the
+browser for the signed-in shots. Nothing secret is drawn: the window never shows a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from desktop_app.app import DesktopApp, create_application, demo_hint  # noqa: E402
+from desktop_app.local_idp import LocalIdp, LocalIdpInfo  # noqa: E402
+from desktop_app.ui import theme  # noqa: E402
+from desktop_app.ui.qt_async import run_app  # noqa: E402
+from tests.fixtures.chromium import ChromiumPerson, look_only, sign_in_as  # noqa: E402
+from tests.fixtures.keyrings import InMemoryKeyring  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(60):
+        while not condition():  # noqa: ASYNC110 - a dev script polling view-model state
+            await asyncio.sleep(0.05)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Shooter:
+    def __init__(self, app: QApplication, info: LocalIdpInfo, person: ChromiumPerson, suffix: str):
+        self.app = app
+        self.info = info
+        self.person = person
+        self.suffix = suffix
+        self.tmp = Path(tempfile.mkdtemp(prefix="desktop-app-shots-"))
+        self.count = 0
+
+    def build(self, overrides: dict[str, object], opener: Callable[[str], bool]) -> DesktopApp:
+        self.count += 1
+        desktop = DesktopApp(
+            overrides=overrides,
+            config_path=self.tmp / "config.toml",
+            prefs_path=self.tmp / f"ui-{self.count}.ini",
+            keyring_backend=InMemoryKeyring(),
+            open_browser=opener,
+        )
+        desktop.window.resize(620, 660)
+        desktop.start()
+        return desktop
+
+    async def save(self, desktop: DesktopApp, name: str) -> None:
+        for _ in range(5):  # let layouts and the avatar placeholder settle
+            await asyncio.sleep(0.05)
+        path = OUT / f"{name}{self.suffix}.png"
+        if not desktop.window.grab().save(str(path)):
+            raise RuntimeError(f"could not write {path}")
+        print(path)
+
+    async def close(self, desktop: DesktopApp) -> None:
+        desktop.quit()
+        await desktop.shutdown()
+        desktop.window.deleteLater()
+        desktop.deleteLater()
+
+    async def shoot(self, palette_name: str) -> None:
+        info = self.info
+        settings = {
+            "endpoint": info.endpoint,
+            "app_id": info.app_id,
+            "resources": info.api_resource,
+        }
+        # Signed out (with the demo hint, as `--demo` shows it).
+        d = self.build(settings, self.person.opener(look_only()))
+        d.view_model.set_hint(demo_hint(info))
+        await until(lambda: d.view_model.page == "signed_out")
+        await self.save(d, f"signed-out-{palette_name}")
+        # Waiting for the browser.
+        d.view_model.sign_in()
+        await until(lambda: d.view_model.has_sign_in_link)
+        await asyncio.sleep(2.2)  # the elapsed time ticks
+        await self.save(d, f"waiting-{palette_name}")
+        d.view_model.cancel()
+        await until(lambda: d.view_model.page == "signed_out")
+        await self.close(d)
+
+        # Signed in, then with the token details and an API token.
+        d = self.build(settings, self.person.opener(sign_in_as("alice", info.password_of("alice"))))
+        await until(lambda: d.view_model.page == "signed_out")
+        d.view_model.sign_in()
+        await until(lambda: d.view_model.page == "signed_in")
+        await self.save(d, f"signed-in-{palette_name}")
+        d.window.details_toggle.setChecked(True)
+        d.view_model.get_api_token()
+        await until(lambda: bool(d.view_model.api_claims_text))
+        d.window.resize(620, 980)
+        await self.save(d, f"token-details-{palette_name}")
+        await self.close(d)
+
+        # An error: the Logto endpoint cannot be reached.
+        down = {"endpoint": f"http://127.0.0.1:{closed_port()}", "app_id": info.app_id}
+        d = self.build(down, self.person.opener(look_only()))
+        await until(lambda: d.view_model.page == "signed_out")
+        d.view_model.sign_in()
+        await until(lambda: d.view_model.page == "error")
+        await self.save(d, f"error-{palette_name}")
+        await self.close(d)
+
+
+async def main_async(app: QApplication, suffix: str) -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    idp = LocalIdp()
+    info = await asyncio.to_thread(idp.start)
+    person = await asyncio.to_thread(ChromiumPerson)
+    try:
+        shooter = Shooter(app, info, person, suffix)
+        app.setStyle("Fusion")
+        light = app.style().standardPalette()
+        for name, palette in (("light", light), ("dark", theme.dark_palette())):
+            app.setPalette(palette)
+            await shooter.shoot(name)
+            await asyncio.to_thread(person.reset)
+    finally:
+        await asyncio.to_thread(person.close)
+        await asyncio.to_thread(idp.stop)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suffix", default="", help="added to every file name, e.g. @2x")
+    args = parser.parse_args()
+    app = create_application([sys.argv[0]])
+    app.setQuitOnLastWindowClosed(False)
+    return run_app(app, lambda: main_async(app, args.suffix))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,260 @@
+"""The composition root: settings (dialog, validation, first run, rebuild), demo mode, the smoke
+test, a single running instance, avatars."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import tomllib
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QSpinBox
+
+from desktop_app.app import DesktopApp
+from desktop_app.config import Settings
+from desktop_app.local_idp import LocalIdpInfo
+from desktop_app.ui.avatar import AvatarLoader
+from desktop_app.ui.settings_dialog import SettingsDialog
+from desktop_app.ui.single_instance import SingleInstance
+from tests.fixtures.chromium import ChromiumPerson, sign_in_as
+from tests.fixtures.keyrings import InMemoryKeyring, LockedKeyring
+from tests.ui.conftest import WAIT_MS, find
+
+MakeApp = Callable[..., DesktopApp]
+REPO = Path(__file__).resolve().parents[2]
+
+
+# ---------------------------------------------------------------------- settings dialog
+
+
+def test_settings_dialog_shows_errors_next_to_the_field(qtbot: Any) -> None:
+    dialog = SettingsDialog(Settings(endpoint="https://a.logto.app", app_id="abc"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    find(dialog, "Logto endpoint", QLineEdit).setText("http://auth.example.com")
+    with qtbot.assertNotEmitted(dialog.settings_accepted):
+        find(dialog, "Save", QPushButton).click()
+    assert "plain http" in dialog.error_text("endpoint")
+    assert find(dialog, "Logto endpoint error", QLabel).isVisible()
+    assert dialog.isVisible()
+
+    find(dialog, "Logto endpoint", QLineEdit).setText("https://a.logto.app")
+    find(dialog, "Callback path", QLineEdit).setText("callback")
+    find(dialog, "Save", QPushButton).click()
+    assert dialog.error_text("endpoint") == ""
+    assert "must start with" in dialog.error_text("redirect_path")
+
+    find(dialog, "Callback path", QLineEdit).setText("/cb")
+    find(dialog, "Callback port", QSpinBox).setValue(80)
+    find(dialog, "Save", QPushButton).click()
+    assert "out of range" in dialog.error_text("redirect_port")
+
+
+def test_settings_dialog_saves_valid_settings(qtbot: Any, tmp_path: Path) -> None:
+    from desktop_app import config
+
+    path = tmp_path / "config.toml"
+    dialog = SettingsDialog(
+        Settings(endpoint="https://a.logto.app", app_id="abc", config_path=path),
+        save=lambda s: config.save(s, path),
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    find(dialog, "Extra scopes", QLineEdit).setText("email phone")
+    find(dialog, "API resources", QLineEdit).setText("https://api.example.com")
+    find(dialog, "Social connector target", QLineEdit).setText("google")
+    find(dialog, "Social connector name", QLineEdit).setText("Google")
+    find(dialog, "Session only", QCheckBox).setChecked(True)
+    with qtbot.waitSignal(dialog.settings_accepted) as blocker:
+        qtbot.keyClick(find(dialog, "App ID", QLineEdit), Qt.Key.Key_Return)
+    settings = blocker.args[0]
+    assert settings.scopes == ("email", "phone")
+    assert settings.session_only
+    saved = tomllib.loads(path.read_text())
+    assert saved["resources"] == ["https://api.example.com"]
+    assert saved["social_target"] == "google"
+    assert not dialog.isVisible()
+
+
+def test_first_run_opens_settings_and_saving_builds_the_session(
+    qtbot: Any,
+    make_app: MakeApp,
+    local_idp: LocalIdpInfo,
+    memory_keyring: InMemoryKeyring,
+    tmp_path: Path,
+) -> None:
+    app = make_app(keyring_backend=memory_keyring)
+    assert app.view_model.page == "not_configured"
+    assert app.window.current_page == "not_configured"
+    dialog = app.settings_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    assert find(dialog, "Welcome", QLabel).isVisible()
+    find(dialog, "Logto endpoint", QLineEdit).setText(local_idp.endpoint)
+    find(dialog, "App ID", QLineEdit).setText(local_idp.app_id)
+    find(dialog, "Save", QPushButton).click()
+    qtbot.waitUntil(lambda: app.view_model.page == "signed_out", timeout=WAIT_MS)
+    assert app.view_model.session is not None
+    assert local_idp.endpoint in find(app.window, "Logto endpoint", QLabel).text()
+    assert tomllib.loads((tmp_path / "config.toml").read_text())["app_id"] == local_idp.app_id
+
+
+def test_changing_settings_rebuilds_the_session(
+    qtbot: Any, make_app: MakeApp, local_idp: LocalIdpInfo, memory_keyring: InMemoryKeyring
+) -> None:
+    app = make_app(
+        overrides={"endpoint": local_idp.endpoint, "app_id": local_idp.app_id},
+        keyring_backend=memory_keyring,
+    )
+    qtbot.waitUntil(lambda: app.view_model.page == "signed_out", timeout=WAIT_MS)
+    first = app.view_model.session
+    app.window.settings_action.trigger()
+    dialog = app.settings_dialog
+    assert dialog is not None
+    find(dialog, "Social connector target", QLineEdit).setText("oauth2")
+    find(dialog, "Social connector name", QLineEdit).setText("Example SSO")
+    find(dialog, "Save", QPushButton).click()
+    qtbot.waitUntil(lambda: app.view_model.page == "signed_out", timeout=WAIT_MS)
+    assert app.view_model.session is not first
+    social = find(app.window, "Continue with social account", QPushButton)
+    assert social.isVisible()
+    assert social.text() == "Continue with Example SSO"
+
+
+# ---------------------------------------------------------------------- demo mode
+
+
+def test_demo_mode_starts_the_local_idp_and_signs_in(
+    qtbot: Any, make_app: MakeApp, person: ChromiumPerson, memory_keyring: InMemoryKeyring
+) -> None:
+    app = make_app(
+        demo=True,
+        keyring_backend=memory_keyring,
+        open_browser=person.opener(sign_in_as("alice", "alice-password")),
+    )
+    assert app.window.current_page == "busy"  # starting the server, window responsive
+    qtbot.waitUntil(lambda: app.view_model.page == "signed_out", timeout=WAIT_MS)
+    assert app.local_idp is not None
+    assert app.local_idp.running
+    hint = find(app.window, "Hint", QLabel)
+    assert hint.isVisible()
+    assert "alice / alice-password" in hint.text()
+    assert "memory only" not in hint.text()
+    with qtbot.waitSignal(app.view_model.signed_in, timeout=WAIT_MS):
+        find(app.window, "Sign in", QPushButton).click()
+    assert find(app.window, "Name", QLabel).text() == "Alice Example"
+    assert "OS keyring" in find(app.window, "Token status", QLabel).text()
+    idp = app.local_idp
+    app.quit()
+    import asyncio
+
+    done = asyncio.ensure_future(app.shutdown())
+    qtbot.waitUntil(done.done, timeout=20_000)
+    assert not idp.running  # stopped on quit
+
+
+def test_demo_mode_without_keyring_falls_back_to_memory(
+    qtbot: Any, make_app: MakeApp, locked_keyring: LockedKeyring
+) -> None:
+    app = make_app(demo=True, keyring_backend=locked_keyring)
+    qtbot.waitUntil(lambda: app.view_model.page == "signed_out", timeout=WAIT_MS)
+    assert "memory only" in find(app.window, "Hint", QLabel).text()
+    assert app.view_model.session is not None
+    assert app.view_model.session.storage.location_label == "Memory only (this session)"
+
+
+# ---------------------------------------------------------------------- process level
+
+
+@pytest.mark.parametrize("scale", ["1", "2"])
+def test_smoke_test_flag(tmp_path: Path, scale: str) -> None:
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "QT_SCALE_FACTOR": scale,
+        "XDG_CONFIG_HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--smoke-test"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "smoke test: ok" in result.stdout
+
+
+def test_second_instance_activates_the_first(qtbot: Any) -> None:
+    name = f"desktop-app-test-{uuid.uuid4().hex[:8]}"
+    first = SingleInstance(name)
+    assert first.acquire()
+    try:
+        with qtbot.waitSignal(first.activation_requested, timeout=5000):
+            assert not SingleInstance(name).acquire()
+    finally:
+        first.release()
+    again = SingleInstance(name)
+    assert again.acquire()  # the name is free once the first one is gone
+    again.release()
+
+
+# ---------------------------------------------------------------------- avatars
+
+
+@pytest.fixture
+def picture_server() -> Iterator[str]:
+    """A local HTTP server with /avatar.png (a red square) and /not-an-image."""
+    image = QImage(8, 8, QImage.Format.Format_RGB32)
+    image.fill(QColor("red"))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    png = bytes(data.data())
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body, kind = (
+                (png, "image/png") if self.path == "/avatar.png" else (b"nope", "text/plain")
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_avatar_loads_off_the_ui_thread(qtbot: Any, picture_server: str) -> None:
+    loader = AvatarLoader()
+    with qtbot.waitSignal(loader.loaded, timeout=10_000) as blocker:
+        loader.load(picture_server + "/avatar.png")
+    assert blocker.args[0].pixelColor(0, 0) == QColor("red")
+
+
+@pytest.mark.parametrize("path", ["/not-an-image", "ftp://example.test/a.png", ""])
+def test_avatar_failures_keep_the_placeholder(qtbot: Any, picture_server: str, path: str) -> None:
+    loader = AvatarLoader()
+    url = picture_server + path if path.startswith("/") else path
+    with qtbot.waitSignal(loader.failed, timeout=10_000):
+        loader.load(url)
