@@ -60,9 +60,16 @@ def default_prefs_path() -> Path:
 
 def demo_hint(info: LocalIdpInfo) -> str:
     users = _tr(" or ").join(f"{u.username} / {u.password}" for u in info.users)
-    return _tr("Demo: sign in as {users} (local test server at {endpoint}).").format(
+    hint = _tr("Demo: sign in as {users} (local test server at {endpoint}).").format(
         users=users, endpoint=info.endpoint
     )
+    connector, upstream = info.social_connector, info.upstream
+    if connector is not None and upstream is not None and upstream.users:
+        social_users = _tr(" or ").join(f"{u.username} / {u.password}" for u in upstream.users)
+        hint += "\n" + _tr("Continue with {name}: sign in there as {users}.").format(
+            name=connector.name, users=social_users
+        )
+    return hint
 
 
 class DesktopApp(QObject):
@@ -232,14 +239,17 @@ class DesktopApp(QObject):
             self.view_model.show_error(exc.message, exc.advice)
             return
         self.local_idp, self.local_idp_info = idp, info
-        settings = config.validate(
-            {
-                "endpoint": info.endpoint,
-                "app_id": info.app_id,
-                "scopes": ["email"],
-                "resources": [info.api_resource],
-            }
-        )
+        raw: dict[str, object] = {
+            "endpoint": info.endpoint,
+            "app_id": info.app_id,
+            "scopes": ["email", "identities"],
+            "resources": [info.api_resource],
+        }
+        if info.social_connector is not None:
+            # "Continue with OAuth2" through the demo's upstream OAuth 2.0 provider.
+            raw["social_target"] = info.social_connector.target
+            raw["social_name"] = info.social_connector.name
+        settings = config.validate(raw)
         # Use the keyring when there is one; a demo falls back to memory (and says so).
         storage: KeyringStorage | SessionOnlyStorage = KeyringStorage.for_app(
             settings.endpoint, settings.app_id, backend=self.keyring_backend

@@ -303,6 +303,8 @@ class MainWindow(QMainWindow):
         who.addWidget(self.email_label)
         self.user_id_label = _label(name=self.tr("User ID"), selectable=True)
         who.addWidget(self.user_id_label)
+        self.identities_label = _label(name=self.tr("Linked accounts"), selectable=True)
+        who.addWidget(self.identities_label)
         self.offline_label = _label(
             self.tr("Offline: showing your saved profile."), name=self.tr("Offline note")
         )
@@ -539,8 +541,18 @@ class MainWindow(QMainWindow):
             self.email_label.setText(self.tr("No email address"))
         self.email_verified = vm.email_verified
         self.user_id_label.setText(self.tr("User ID: {sub}").format(sub=vm.user_id))
+        linked = vm.linked_identities
+        self.identities_label.setText(
+            self.tr("Linked accounts: {accounts}").format(accounts=linked) if linked else ""
+        )
+        self.identities_label.setVisible(bool(linked))
         self.offline_label.setVisible(vm.offline)
-        for label in (self.name_label, self.username_label, self.user_id_label):
+        for label in (
+            self.name_label,
+            self.username_label,
+            self.user_id_label,
+            self.identities_label,
+        ):
             label.setAccessibleDescription(label.text())
         self.email_label.setAccessibleDescription(
             vm.email + (" " + self.tr("verified") if vm.email_verified else "")

@@ -325,6 +325,10 @@ class SessionViewModel(QObject):
         return self._session.settings.social_display_name
 
     @property
+    def social_target(self) -> str:
+        return self._session.settings.social_target if self._session is not None else ""
+
+    @property
     def api_resources(self) -> tuple[str, ...]:
         return self._session.settings.resources if self._session is not None else ()
 
@@ -384,6 +388,20 @@ class SessionViewModel(QObject):
     @property
     def user_id(self) -> str:
         return _text(self._profile.get("sub"))
+
+    @property
+    def linked_identities(self) -> str:
+        """Social identities Logto linked to the user (userinfo ``identities``, with that scope)."""
+        identities = self._profile.get("identities")
+        if not isinstance(identities, Mapping):
+            return ""
+        names = {self.social_target: self.social_name} if self.social_target else {}
+        parts = []
+        for target, identity in identities.items():
+            user_id = identity.get("userId") if isinstance(identity, Mapping) else None
+            label = names.get(str(target), str(target))
+            parts.append(f"{label} ({_text(user_id)})" if user_id else label)
+        return ", ".join(parts)
 
     @property
     def avatar_url(self) -> str:
