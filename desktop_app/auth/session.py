@@ -173,6 +173,7 @@ class AuthSession:
         self._observers: list[Observer] = []
         self._snapshot = Snapshot(State.SIGNED_OUT, storage_label=self._storage_label())
         self._sign_in_task: asyncio.Task[Any] | None = None
+        self._flow_lock = asyncio.Lock()  # restore() and sign_in() never interleave
         self._cancel_requested = False
         self._loaded = False
         self._userinfo: dict[str, Any] = {}
@@ -286,6 +287,10 @@ class AuthSession:
         refused (``invalid_grant``): signed out, "please sign in again". Offline: signed in with
         the cached profile, marked offline.
         """
+        async with self._flow_lock:
+            await self._restore()
+
+    async def _restore(self) -> None:
         self._emit(State.RESTORING, busy=True)
         try:
             await self._load()
@@ -337,14 +342,20 @@ class AuthSession:
             raise AuthError("A sign-in is already in progress.", advice="Finish it or cancel it.")
         self._sign_in_task = asyncio.current_task()
         self._cancel_requested = False
-        self._userinfo = {}
-        timeout = self.settings.sign_in_timeout
-        self._emit(
-            State.WAITING_FOR_BROWSER, busy=True, timeout=timeout, waiting_since=self._clock()
-        )
         try:
-            await self._load()
-            await self._sign_in(mode, direct_sign_in)
+            # A restore still in flight would otherwise overwrite this sign-in's state when it
+            # ends; wait for it (cancel() still works meanwhile).
+            async with self._flow_lock:
+                self._userinfo = {}
+                timeout = self.settings.sign_in_timeout
+                self._emit(
+                    State.WAITING_FOR_BROWSER,
+                    busy=True,
+                    timeout=timeout,
+                    waiting_since=self._clock(),
+                )
+                await self._load()
+                await self._sign_in(mode, direct_sign_in)
         except asyncio.CancelledError:
             self.client.abandon_sign_in()
             if not self._cancel_requested:

@@ -334,3 +334,28 @@ async def test_sign_in_restore_and_sign_out_on_the_real_secret_service(
     after = make_session(local_idp, look_only(), backend=backend)
     await after.restore()
     assert after.state is State.SIGNED_OUT
+
+
+async def test_sign_in_clicked_during_restore_waits_for_it(
+    local_idp: Any, make_session: Any
+) -> None:
+    import asyncio
+
+    session = make_session(local_idp, sign_in_as("alice", "alice-password"))
+    states: list[State] = []
+    session.subscribe(lambda snap: states.append(snap.state))
+    restoring = asyncio.create_task(session.restore())
+    await asyncio.sleep(0)  # let restore() start loading the keyring (in a worker thread)
+    await session.sign_in()
+    await restoring
+    # restore() finished before the sign-in began; it never overwrote the waiting state.
+    first_wait = states.index(State.WAITING_FOR_BROWSER)
+    assert State.SIGNED_OUT in states[:first_wait]
+    assert states[first_wait:] == [
+        State.WAITING_FOR_BROWSER,
+        State.WAITING_FOR_BROWSER,
+        State.COMPLETING,
+        State.SIGNED_IN,
+    ]
+    assert session.state is State.SIGNED_IN
+    assert session.profile["username"] == "alice"
