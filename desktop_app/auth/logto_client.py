@@ -13,7 +13,7 @@ hidden behind the snake_case facade :class:`LogtoNativeClient`. Each defect and 
 3. No timeouts and raw aiohttp/pydantic errors. Every request has a timeout and fails with a typed
    error from :mod:`desktop_app.errors`.
 4. No refresh lock. One refresh at a time, in this process (``asyncio.Lock``) and across every
-   process of the user that shares the keyring entry (a lock file, see :class:`RefreshGuard`);
+   process of the user that shares the keyring entry (a lock file, see :mod:`desktop_app.auth.refresh_guard`);
    the stored session is read again under the lock, and the rotated refresh token is written to
    the keyring before anything uses the new tokens (Logto revokes the grant on replay). A refresh
    token is presented at most once: see :meth:`LogtoNativeClient.access_token`.
@@ -30,28 +30,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
-import os
 import secrets
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import aiohttp
 import jwt
 import logto
 import pydantic
 from logto.LogtoClient import AccessToken, AccessTokenMap
 from logto.OidcCore import OidcCore
 
+from desktop_app.auth.http import Http
+from desktop_app.auth.refresh_guard import RefreshGuard
 from desktop_app.errors import (
-    AuthError,
     AuthorizationError,
     DesktopAppError,
     IdpError,
@@ -79,7 +75,6 @@ SUPPORTED_ALGORITHMS = (
     "EdDSA",
 )
 CLOCK_SKEW = 60  # seconds of leeway for exp/iat/nbf, as the SDK allows for access tokens
-USER_AGENT = "desktop_app (logto-python 0.2.1)"
 
 InteractionMode = Literal["signIn", "signUp"]
 
@@ -115,157 +110,13 @@ class SignOutResult:
     problem: str = ""
 
 
-# --------------------------------------------------------------------------- HTTP
-
-
-class _Http:
-    """One aiohttp session with a timeout on every request and errors turned into ours."""
-
-    def __init__(self, endpoint: str, timeout: float) -> None:
-        self._endpoint = endpoint
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 10.0))
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=self._timeout, headers={"User-Agent": USER_AGENT}
-            )
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-    def _unreachable(self, what: str, exc: BaseException) -> NetworkError:
-        return NetworkError(
-            f"Could not reach the Logto server at {self._endpoint} ({what}).",
-            advice="Check your internet connection and the endpoint in Settings, then try again.",
-            detail=f"{type(exc).__name__}",
-        )
-
-    def _lost(self, what: str, exc: BaseException) -> ResponseLostError:
-        return ResponseLostError(
-            f"Could not reach the Logto server at {self._endpoint} ({what}): it did not answer "
-            "in time or dropped the connection.",
-            advice="Check your internet connection, then try again.",
-            detail=f"{type(exc).__name__}",
-        )
-
-    async def send(
-        self,
-        method: str,
-        url: str,
-        *,
-        what: str,
-        data: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        read_body: bool = True,
-    ) -> Any:
-        """Send a request; return its JSON body (None when empty); raise NetworkError/IdpError.
-
-        A failure to connect raises :class:`NetworkError` (the server never saw the request);
-        a timeout or dropped connection after that raises :class:`ResponseLostError` (it may
-        have). ``read_body=False`` ignores the body of a successful answer (RFC 7009 2.2).
-        """
-        try:
-            async with self._client().request(
-                method, url, data=data, headers=headers, allow_redirects=False
-            ) as resp:
-                body = await resp.read()
-                status = resp.status
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise self._unreachable(what, exc) from None
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise self._lost(what, exc) from None
-        if not read_body and status < 400:
-            return None
-        try:
-            payload = json.loads(body) if body.strip() else None
-        except ValueError:
-            payload = ValueError
-        if status >= 400:
-            raise _idp_error(what, status, payload)
-        if payload is ValueError:
-            raise IdpError(
-                f"The Logto server sent an unreadable answer to the {what} request.",
-                status=status,
-                advice="Try again later; if it keeps happening, check the endpoint in Settings.",
-            )
-        return payload
-
-    async def json(
-        self,
-        method: str,
-        url: str,
-        *,
-        what: str,
-        data: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """Like :meth:`send`, but an empty or non-object body is an error too."""
-        payload = await self.send(method, url, what=what, data=data, headers=headers)
-        if not isinstance(payload, dict):
-            raise IdpError(
-                f"The Logto server sent an unreadable answer to the {what} request.",
-                advice="Try again later; if it keeps happening, check the endpoint in Settings.",
-            )
-        return payload
-
-    async def probe(self, url: str, *, what: str) -> tuple[int, str, str]:
-        """GET without following redirects: (status, Location, body text)."""
-        try:
-            async with self._client().get(url, allow_redirects=False) as resp:
-                text = (await resp.content.read(64 * 1024)).decode("utf-8", "replace")
-                return resp.status, resp.headers.get("Location", ""), text
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise self._unreachable(what, exc) from None
-
-
-def _idp_error(what: str, status: int, payload: object) -> IdpError:
-    """An OAuth error body (RFC 6749 5.2) or Logto's ``{code, message}`` as a typed error."""
-    error = description = ""
-    if isinstance(payload, dict):
-        error = str(payload.get("error") or payload.get("code") or "")
-        description = str(payload.get("error_description") or payload.get("message") or "")
-    # Descriptions are written by the IdP for people; keep them short and single-line.
-    description = " ".join(description.split())[:300]
-    # Only the token endpoint (and revocation) speak about grants; elsewhere it is just an error.
-    if error in {"invalid_grant", "oidc.invalid_grant"} and what in {"token", "revocation"}:
-        return InvalidGrantError(
-            "Your session has expired or was ended.",
-            error=error,
-            description=description,
-            status=status,
-            advice="Please sign in again.",
-        )
-    if error in {"invalid_client", "oidc.invalid_client"}:
-        return IdpError(
-            f"Logto does not accept this app ({description or error}).",
-            error=error,
-            description=description,
-            status=status,
-            advice="Check the App ID in Settings and that the app in the Logto Console is a "
-            "Native app.",
-        )
-    text = description or error or f"HTTP {status}"
-    return IdpError(
-        f"The Logto server refused the {what} request: {text}.",
-        error=error,
-        description=description,
-        status=status,
-        advice="Try again; if it keeps happening, check your settings.",
-    )
-
-
 # --------------------------------------------------------------------------- JWKS
 
 
 class _Jwks:
     """Signing keys fetched without blocking, cached, and fetched again for an unknown ``kid``."""
 
-    def __init__(self, http: _Http, uri: str) -> None:
+    def __init__(self, http: Http, uri: str) -> None:
         self._http = http
         self._uri = uri
         self._keys: dict[str, jwt.PyJWK] = {}
@@ -332,148 +183,6 @@ def decode_unverified(token: str) -> dict[str, Any]:
         return {}
 
 
-# --------------------------------------------------------------------------- cross-process lock
-
-
-LOCK_WAIT = 60.0  # seconds to wait for another process's refresh (it is bounded by its timeout)
-_LOCK_POLL = 0.05
-
-
-def refresh_lock_path(directory: Path, service: str) -> Path:
-    """The lock file for one keyring service name: one per tenant and app, shared by every
-    process of the user. The name is a digest, so it is a valid file name on every OS."""
-    digest = hashlib.sha256(service.encode("utf-8")).hexdigest()[:32]
-    return directory / f"refresh-{digest}.lock"
-
-
-def _fingerprint(token: str) -> str:
-    # A digest of a high-entropy token: enough to recognise it, useless to replay it.
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _try_lock(fd: int) -> bool:
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # BlockingIOError / PermissionError: someone else holds it
-        return False
-    return True
-
-
-def _unlock(fd: int) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-class RefreshGuard:
-    """Serialises refresh, sign-in and sign-out across processes sharing one keyring entry, and
-    remembers a refresh token whose request got no answer (it may have been used).
-
-    ``path=None`` (memory-only sessions) keeps both in this process. Otherwise the lock is an
-    advisory OS lock (``flock`` on POSIX, ``msvcrt.locking`` on Windows) on ``path``: the OS
-    drops it when a process dies, so a crash never leaves a stale lock. We use the OS calls
-    directly rather than a dependency: it is two calls per OS, and waiting is a cancellable
-    asyncio poll instead of a thread blocked in ``flock``. The "in doubt" note lives next to the
-    lock as a SHA-256 fingerprint of the token, never the token.
-    """
-
-    def __init__(self, path: Path | None, *, wait: float = LOCK_WAIT) -> None:
-        self.path = path
-        self._wait = wait
-        self._in_doubt: str | None = None  # used when path is None
-
-    @property
-    def _note(self) -> Path | None:
-        return None if self.path is None else self.path.with_suffix(".in-doubt")
-
-    def _open(self) -> int:
-        assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-
-    @contextlib.asynccontextmanager
-    async def hold(self) -> AsyncIterator[None]:
-        """Hold the lock; waits (without blocking the loop) up to ``wait`` seconds for it."""
-        if self.path is None:
-            yield
-            return
-        try:
-            fd = await asyncio.to_thread(self._open)
-        except OSError as exc:
-            # Without a lock directory, fall back to the in-process lock alone.
-            logger.warning("Could not open the refresh lock file (%s).", type(exc).__name__)
-            yield
-            return
-        try:
-            deadline = asyncio.get_running_loop().time() + self._wait
-            while not _try_lock(fd):
-                if asyncio.get_running_loop().time() > deadline:
-                    raise AuthError(
-                        "Another copy of this app is still renewing your sign-in.",
-                        advice="Try again in a moment.",
-                    )
-                await asyncio.sleep(_LOCK_POLL)
-            try:
-                yield
-            finally:
-                _unlock(fd)
-        finally:
-            os.close(fd)
-
-    # Call the methods below only while holding the lock.
-
-    async def in_doubt(self, token: str) -> bool:
-        """Whether ``token`` was sent in a refresh that got no answer."""
-        note = self._note
-        if note is None or self._in_doubt == _fingerprint(token):
-            return self._in_doubt == _fingerprint(token)
-
-        def read() -> str:
-            try:
-                return note.read_text("ascii").strip()
-            except (OSError, ValueError):
-                return ""
-
-        return await asyncio.to_thread(read) == _fingerprint(token)
-
-    async def mark_in_doubt(self, token: str) -> None:
-        note = self._note
-        if note is None:
-            self._in_doubt = _fingerprint(token)
-            return
-
-        def write() -> None:
-            tmp = note.with_suffix(".tmp")
-            tmp.write_text(_fingerprint(token), "ascii")
-            os.replace(tmp, note)
-
-        try:
-            await asyncio.to_thread(write)
-        except OSError as exc:
-            logger.warning("Could not note an unanswered refresh (%s).", type(exc).__name__)
-            self._in_doubt = _fingerprint(token)
-
-    async def forget(self) -> None:
-        self._in_doubt = None
-        note = self._note
-        if note is not None:
-            with contextlib.suppress(OSError):
-                await asyncio.to_thread(note.unlink, True)
-
-
 # --------------------------------------------------------------------------- SDK subclasses
 
 
@@ -483,7 +192,7 @@ class _NativeOidcCore(OidcCore):
     def __init__(
         self,
         metadata: logto.OidcProviderMetadata,
-        http: _Http,
+        http: Http,
         app_id: str,
         document: Mapping[str, Any] | None = None,
     ) -> None:
@@ -625,7 +334,7 @@ class _NativeLogtoClient(logto.LogtoClient):
         self,
         config: logto.LogtoConfig,
         storage: TokenStore,
-        http: _Http,
+        http: Http,
         clock: Callable[[], float],
     ) -> None:
         super().__init__(config, storage)  # type: ignore[arg-type]
@@ -687,7 +396,7 @@ class LogtoNativeClient:
 
     ``storage`` must be loaded before use; every token change is flushed to it before the
     method returns. ``lock_path`` names the lock file shared with other processes that use the
-    same keyring entry (see :func:`refresh_lock_path`); None keeps locking in this process.
+    same keyring entry (see :func:`~desktop_app.auth.refresh_guard.refresh_lock_path`); None keeps locking in this process.
     """
 
     def __init__(
@@ -707,7 +416,7 @@ class LogtoNativeClient:
         self.app_id = app_id
         self.storage = storage
         self._clock = clock
-        self._http = _Http(endpoint, timeout)
+        self._http = Http(endpoint, timeout)
         config = logto.LogtoConfig(
             endpoint=endpoint,
             appId=app_id,
@@ -1058,9 +767,7 @@ __all__ = [
     "AccessTokenMap",
     "InteractionMode",
     "LogtoNativeClient",
-    "RefreshGuard",
     "SignInRequest",
     "SignOutResult",
     "decode_unverified",
-    "refresh_lock_path",
 ]

@@ -36,9 +36,9 @@ from desktop_app.auth.logto_client import (
     LogtoNativeClient,
     SignOutResult,
     decode_unverified,
-    refresh_lock_path,
 )
 from desktop_app.auth.loopback import LoopbackReceiver
+from desktop_app.auth.refresh_guard import refresh_lock_path
 from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
 from desktop_app.config import APP_NAME, Settings
 from desktop_app.errors import (
