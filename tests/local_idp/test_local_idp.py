@@ -23,18 +23,8 @@ import pytest
 from aiohttp import web
 
 from desktop_app.local_idp import LocalIdp, LocalIdpError, LocalIdpInfo
+from tests.fixtures.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.fixtures.local_idp import LocalIdpFactory
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 class Response:
