@@ -1,7 +1,11 @@
 """Render the main window's states in a real window and save PNGs to docs/screenshots/.
 
-    xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python scripts/screenshots.py
-    QT_SCALE_FACTOR=2 xvfb-run -a ... scripts/screenshots.py --suffix @2x
+    scripts/with-secret-service xvfb-run -a -s "-screen 0 1280x1024x24" \
+        .venv/bin/python scripts/screenshots.py
+    QT_SCALE_FACTOR=2 scripts/with-secret-service xvfb-run -a ... scripts/screenshots.py --suffix @2x
+
+Under scripts/with-secret-service the tokens go to a real (throwaway) Secret Service, so the
+window says where a person's tokens would be; without one, an in-memory test keyring is used.
 
 States: signed-out (with the demo hint), waiting for the browser, signed-in, signed-in with the
 token details open, and an error; each in a light and a dark palette. The real app is driven
@@ -19,12 +23,15 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from keyring.backend import KeyringBackend
+from keyring.backends import SecretService
 from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from desktop_app.app import DesktopApp, create_application, demo_hint  # noqa: E402
+from desktop_app.auth.session import State  # noqa: E402
 from desktop_app.local_idp import LocalIdp, LocalIdpInfo  # noqa: E402
 from desktop_app.ui import theme  # noqa: E402
 from desktop_app.ui.qt_async import run_app  # noqa: E402
@@ -46,6 +53,15 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+def keyring_for_screenshots() -> KeyringBackend:
+    """The real Secret Service when one is running, else an in-memory test backend."""
+    try:
+        SecretService.Keyring.priority  # noqa: B018 - raises when no Secret Service answers
+    except Exception:
+        return InMemoryKeyring()
+    return SecretService.Keyring()
+
+
 class Shooter:
     def __init__(self, app: QApplication, info: LocalIdpInfo, person: ChromiumPerson, suffix: str):
         self.app = app
@@ -53,6 +69,7 @@ class Shooter:
         self.person = person
         self.suffix = suffix
         self.tmp = Path(tempfile.mkdtemp(prefix="desktop-app-shots-"))
+        self.keyring = keyring_for_screenshots()
         self.count = 0
 
     def build(self, overrides: dict[str, object], opener: Callable[[str], bool]) -> DesktopApp:
@@ -61,7 +78,7 @@ class Shooter:
             overrides=overrides,
             config_path=self.tmp / "config.toml",
             prefs_path=self.tmp / f"ui-{self.count}.ini",
-            keyring_backend=InMemoryKeyring(),
+            keyring_backend=self.keyring,
             open_browser=opener,
         )
         desktop.window.resize(620, 660)
@@ -77,6 +94,9 @@ class Shooter:
         print(path)
 
     async def close(self, desktop: DesktopApp) -> None:
+        session = desktop.view_model.session
+        if session is not None and session.state is State.SIGNED_IN:
+            await session.sign_out()  # the keyring is shared by the next shots
         desktop.quit()
         await desktop.shutdown()
         desktop.window.deleteLater()
@@ -84,11 +104,14 @@ class Shooter:
 
     async def shoot(self, palette_name: str) -> None:
         info = self.info
-        settings = {
+        settings: dict[str, object] = {
             "endpoint": info.endpoint,
             "app_id": info.app_id,
             "resources": info.api_resource,
         }
+        if info.social_connector is not None:  # as `--demo` configures it
+            settings["social_target"] = info.social_connector.target
+            settings["social_name"] = info.social_connector.name
         # Signed out (with the demo hint, as `--demo` shows it).
         d = self.build(settings, self.person.opener(look_only()))
         d.view_model.set_hint(demo_hint(info))
