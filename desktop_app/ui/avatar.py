@@ -1,12 +1,17 @@
-"""Avatars: fetched with QtNetwork (asynchronous, never blocks the window), initials otherwise."""
+"""Avatars: fetched on a worker thread (never on the Qt thread), initials otherwise."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import logging
+import threading
+import urllib.parse
+import urllib.request
+from typing import Any
 
-from PySide6.QtCore import QObject, QRectF, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPixmap
-from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +64,44 @@ def rounded(image: QImage, size: int, dpr: float = 1.0) -> QPixmap:
     return pixmap
 
 
+class _NoDowngradeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but never from https to http (a picture is not worth a downgrade)."""
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        if req.full_url.startswith("https:") and not newurl.startswith("https:"):
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _download(url: str) -> QImage | None:
+    """Fetch and decode an avatar on a worker thread; None when it is missing or not an image.
+
+    Off the Qt thread on purpose: the first https request loads the system's CA certificates,
+    which took 200-600 ms on the Qt thread when QNetworkAccessManager did it (measured with
+    ``./run bench``).
+    """
+    opener = urllib.request.build_opener(_NoDowngradeRedirects())
+    try:
+        with opener.open(url, timeout=TRANSFER_TIMEOUT_MS / 1000) as response:
+            data = response.read(MAX_AVATAR_BYTES + 1)
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        logger.info("Avatar not loaded: %s", type(exc).__name__)
+        return None
+    if len(data) > MAX_AVATAR_BYTES:
+        logger.info("Avatar not loaded: larger than %d bytes", MAX_AVATAR_BYTES)
+        return None
+    image = QImage()  # QImage is reentrant: decoding here keeps that off the Qt thread too
+    if not image.loadFromData(data) or image.isNull():
+        logger.info("Avatar not loaded: not an image")
+        return None
+    return image
+
+
 class AvatarLoader(QObject):
-    """Loads one avatar at a time; a newer request (or :meth:`clear`) abandons the older one.
+    """Loads one avatar at a time on a worker thread; a newer request (or :meth:`clear`)
+    abandons the older one.
 
     ``loaded(QImage)`` on success; ``failed()`` when there is no picture, the server fails, the
     reply is too big or not an image — the window then keeps the initials placeholder.
@@ -68,67 +109,58 @@ class AvatarLoader(QObject):
 
     loaded = Signal(QImage)
     failed = Signal()
+    _done = Signal(int, object)  # (generation, QImage | None), from the worker thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._manager = QNetworkAccessManager(self)
-        self._manager.setTransferTimeout(TRANSFER_TIMEOUT_MS)
-        self._reply: QNetworkReply | None = None
+        self._generation = 0
+        self._pending = False
         self._url = ""
+        self._done.connect(self._finished, Qt.ConnectionType.QueuedConnection)
 
     @property
     def url(self) -> str:
         return self._url
 
+    @property
+    def pending(self) -> bool:
+        """Whether a download is in flight."""
+        return self._pending
+
     def load(self, url: str) -> None:
         """Fetch ``url`` (http or https only); emits ``loaded`` or ``failed`` later."""
-        if url == self._url and self._reply is not None:
+        if url == self._url and self._pending:
             return
         self.clear()
         self._url = url
-        qurl = QUrl(url)
-        if not url or not qurl.isValid() or qurl.scheme() not in {"http", "https"}:
+        scheme = urllib.parse.urlsplit(url).scheme if url else ""
+        if scheme not in {"http", "https"}:
             self.failed.emit()
             return
-        request = QNetworkRequest(qurl)
-        request.setAttribute(
-            QNetworkRequest.Attribute.RedirectPolicyAttribute,
-            QNetworkRequest.RedirectPolicy.NoLessSafeRedirectPolicy,
-        )
-        reply = self._manager.get(request)
-        reply.downloadProgress.connect(self._check_size)
-        reply.finished.connect(self._finished)
-        self._reply = reply
+        self._pending = True
+        generation = self._generation
+        threading.Thread(
+            target=self._fetch, args=(generation, url), name="avatar", daemon=True
+        ).start()
+
+    def _fetch(self, generation: int, url: str) -> None:
+        image = _download(url)
+        # RuntimeError: the window closed (and this loader with it) while the picture downloaded.
+        with contextlib.suppress(RuntimeError):
+            self._done.emit(generation, image)
 
     def clear(self) -> None:
         """Forget the current picture and abandon a pending download."""
-        reply, self._reply = self._reply, None
+        self._generation += 1
+        self._pending = False
         self._url = ""
-        if reply is not None:
-            reply.finished.disconnect(self._finished)
-            reply.abort()
-            reply.deleteLater()
 
-    @Slot(int, int)
-    def _check_size(self, received: int, total: int) -> None:
-        too_big = received > MAX_AVATAR_BYTES or total > MAX_AVATAR_BYTES
-        if too_big and self._reply is not None:
-            self._reply.abort()
-
-    @Slot()
-    def _finished(self) -> None:
-        reply = self._reply
-        if reply is None or reply is not self.sender():
-            return
-        self._reply = None
-        reply.deleteLater()
-        if reply.error() != QNetworkReply.NetworkError.NoError:
-            logger.info("Avatar not loaded: %s", reply.error().name)
+    @Slot(int, object)
+    def _finished(self, generation: int, image: QImage | None) -> None:
+        if generation != self._generation:
+            return  # abandoned
+        self._pending = False
+        if image is None:
             self.failed.emit()
-            return
-        image = QImage()
-        if not image.loadFromData(bytes(reply.readAll().data())) or image.isNull():
-            logger.info("Avatar not loaded: not an image")
-            self.failed.emit()
-            return
-        self.loaded.emit(image)
+        else:
+            self.loaded.emit(image)

@@ -245,11 +245,66 @@ def picture_server() -> Iterator[str]:
     server.server_close()
 
 
-def test_avatar_loads_off_the_ui_thread(qtbot: Any, picture_server: str) -> None:
+def test_avatar_loads_off_the_ui_thread(
+    qtbot: Any, picture_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.ui import avatar
+
+    threads: list[threading.Thread] = []
+    download = avatar._download
+
+    def spy(url: str) -> Any:
+        threads.append(threading.current_thread())
+        return download(url)
+
+    monkeypatch.setattr(avatar, "_download", spy)
     loader = AvatarLoader()
     with qtbot.waitSignal(loader.loaded, timeout=10_000) as blocker:
         loader.load(picture_server + "/avatar.png")
     assert blocker.args[0].pixelColor(0, 0) == QColor("red")
+    assert threads
+    assert threads[0] is not threading.main_thread()
+
+
+def test_a_newer_avatar_request_abandons_the_older_one(
+    qtbot: Any, picture_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    from desktop_app.ui import avatar
+
+    finished: list[str] = []
+    download = avatar._download
+
+    def spy(url: str) -> Any:
+        try:
+            return download(url)
+        finally:
+            finished.append(url)
+
+    monkeypatch.setattr(avatar, "_download", spy)
+    loader = AvatarLoader()
+    failures: list[bool] = []
+    loaded: list[bool] = []
+    loader.failed.connect(lambda: failures.append(True))
+    loader.loaded.connect(lambda image: loaded.append(True))
+    loader.load(picture_server + "/not-an-image")
+    loader.load(picture_server + "/avatar.png")
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(loaded), timeout=10_000)
+    QCoreApplication.processEvents()  # deliver the abandoned request's answer too
+    assert failures == []  # it arrived for an abandoned request and was dropped
+
+
+def test_oversized_avatar_keeps_the_placeholder(
+    qtbot: Any, picture_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.ui import avatar
+
+    monkeypatch.setattr(avatar, "MAX_AVATAR_BYTES", 10)  # the test PNG is larger
+    loader = AvatarLoader()
+    with qtbot.waitSignal(loader.failed, timeout=10_000):
+        loader.load(picture_server + "/avatar.png")
 
 
 @pytest.mark.parametrize("path", ["/not-an-image", "ftp://example.test/a.png", ""])

@@ -165,7 +165,7 @@ def test_sign_in_shows_profile_and_token_status(
     assert not find(w, "Offline note", QLabel).isVisible()
     # The picture URL of the test user does not resolve: initials instead.
     avatar = find(w, "Avatar", QLabel)
-    qtbot.waitUntil(lambda: not app.window._avatar_loader._reply, timeout=20_000)
+    qtbot.waitUntil(lambda: not app.window._avatar_loader.pending, timeout=20_000)
     assert avatar.property("placeholder") is True
     assert app.view_model.initials == "AE"
     assert "eyJ" not in all_text(w)  # never a raw token on screen
