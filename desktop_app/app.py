@@ -16,12 +16,13 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import shiboken6
@@ -29,8 +30,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTr
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import __version__, config
-from desktop_app.auth.session import AuthSession, BrowserOpener, default_browser_opener
-from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
+from desktop_app.auth.state import BrowserOpener, default_browser_opener
 from desktop_app.config import Settings
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
 from desktop_app.local_idp import LocalIdp, LocalIdpInfo
@@ -43,6 +43,19 @@ from desktop_app.ui.resources import app_icon
 from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.single_instance import SingleInstance
 from desktop_app.ui.view_model import SessionViewModel
+
+if TYPE_CHECKING:
+    from desktop_app.auth.session import AuthSession
+
+# The auth stack (aiohttp, pydantic, cryptography, logto) takes most of the start-up time; it
+# is imported on a worker thread after the window is shown (see DesktopApp.start).
+AUTH_STACK = ("desktop_app.auth.session", "desktop_app.auth.storage")
+
+
+def _import_auth_stack() -> None:
+    for name in AUTH_STACK:
+        importlib.import_module(name)
+
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +137,13 @@ class DesktopApp(QObject):
             self.view_model.set_starting(_tr("Starting the local demo sign-in server…"))
             self._started = self.runner.start(self._start_demo(), name="start demo")
         else:
-            self._load_settings()
+            self.view_model.set_starting("")
+            self._started = self.runner.start(self._start(), name="start")
+
+    async def _start(self) -> None:
+        # Paint first, then load the auth stack off the Qt thread (about half a second).
+        await asyncio.to_thread(_import_auth_stack)
+        self._load_settings()
 
     async def run(self) -> int:
         """Start, then wait until the app is asked to quit; clean up; return the exit code."""
@@ -171,6 +190,8 @@ class DesktopApp(QObject):
 
     def apply_settings(self, settings: Settings, storage: Any = None) -> AuthSession:
         """Build a new AuthSession for ``settings`` (the old one is closed) and restore it."""
+        from desktop_app.auth.session import AuthSession
+
         self.settings = settings
         session = AuthSession(
             settings,
@@ -234,6 +255,7 @@ class DesktopApp(QObject):
         idp = self.local_idp_factory()
         try:
             info = await asyncio.to_thread(idp.start)
+            await asyncio.to_thread(_import_auth_stack)
         except DesktopAppError as exc:
             self.view_model.set_session(None)
             self.view_model.show_error(exc.message, exc.advice)
@@ -250,6 +272,8 @@ class DesktopApp(QObject):
             raw["social_target"] = info.social_connector.target
             raw["social_name"] = info.social_connector.name
         settings = config.validate(raw)
+        from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
+
         # Use the keyring when there is one; a demo falls back to memory (and says so).
         storage: KeyringStorage | SessionOnlyStorage = KeyringStorage.for_app(
             settings.endpoint, settings.app_id, backend=self.keyring_backend

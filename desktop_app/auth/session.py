@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import time
-import webbrowser
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -39,6 +37,14 @@ from desktop_app.auth.logto_client import (
 )
 from desktop_app.auth.loopback import LoopbackReceiver
 from desktop_app.auth.refresh_guard import refresh_lock_path
+from desktop_app.auth.state import (
+    BrowserOpener,
+    Observer,
+    Snapshot,
+    State,
+    TokenStatus,
+    default_browser_opener,
+)
 from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
 from desktop_app.config import APP_NAME, Settings
 from desktop_app.errors import (
@@ -54,9 +60,6 @@ from desktop_app.errors import (
 )
 
 logger = logging.getLogger(__name__)
-
-BrowserOpener = Callable[[str], bool]
-Observer = Callable[["Snapshot"], None]
 
 # Claims about the token rather than the person: not part of the profile shown.
 _TECHNICAL_CLAIMS = frozenset(
@@ -77,54 +80,6 @@ _TECHNICAL_CLAIMS = frozenset(
         "amr",
     }
 )
-
-
-class State(enum.Enum):
-    """Where the session is. Errors keep the state they happened in and set ``Snapshot.error``,
-    except a failed sign-in, which lands in ``ERROR`` until the next action."""
-
-    RESTORING = "restoring"
-    SIGNED_OUT = "signed_out"
-    WAITING_FOR_BROWSER = "waiting_for_browser"
-    COMPLETING = "completing"
-    SIGNED_IN = "signed_in"
-    SIGNING_OUT = "signing_out"
-    ERROR = "error"
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything a UI needs to render the session; never holds a token."""
-
-    state: State
-    profile: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    error: DesktopAppError | None = None
-    notice: str = ""
-    offline: bool = False
-    # While waiting: the authorization URL (state + PKCE challenge, no secret), for "Copy link".
-    sign_in_url: str | None = None
-    browser_opened: bool = True
-    waiting_since: float | None = None
-    timeout: float = 0.0
-    storage_label: str = ""
-    busy: bool = False
-
-
-@dataclass(frozen=True)
-class TokenStatus:
-    """What the UI may say about the tokens (never the tokens themselves)."""
-
-    access_token_expires_at: float | None
-    refresh_available: bool
-    storage_label: str
-
-
-def default_browser_opener(url: str) -> bool:
-    """Open ``url`` in the system browser (RFC 8252 8.12: never an embedded user-agent)."""
-    try:
-        return webbrowser.open(url, new=2)
-    except webbrowser.Error:
-        return False
 
 
 class AuthSession:
@@ -510,3 +465,14 @@ class AuthSession:
             with contextlib.suppress(BaseException):
                 await task
         await self.client.close()
+
+
+__all__ = [
+    "AuthSession",
+    "BrowserOpener",
+    "Observer",
+    "Snapshot",
+    "State",
+    "TokenStatus",
+    "default_browser_opener",
+]

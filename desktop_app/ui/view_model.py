@@ -17,14 +17,17 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
-from desktop_app.auth.session import AuthSession, Snapshot, State
+from desktop_app.auth.state import Snapshot, State
 from desktop_app.errors import DesktopAppError
 from desktop_app.ui.qt_async import TaskRunner
+
+if TYPE_CHECKING:  # the auth stack loads after the first paint (see DesktopApp.start)
+    from desktop_app.auth.session import AuthSession
 
 logger = logging.getLogger(__name__)
 

@@ -93,7 +93,7 @@ def test_first_run_opens_settings_and_saving_builds_the_session(
     tmp_path: Path,
 ) -> None:
     app = make_app(keyring_backend=memory_keyring)
-    assert app.view_model.page == "not_configured"
+    qtbot.waitUntil(lambda: app.view_model.page == "not_configured", timeout=WAIT_MS)
     assert app.window.current_page == "not_configured"
     dialog = app.settings_dialog
     assert dialog is not None
@@ -313,3 +313,20 @@ def test_avatar_failures_keep_the_placeholder(qtbot: Any, picture_server: str, p
     url = picture_server + path if path.startswith("/") else path
     with qtbot.waitSignal(loader.failed, timeout=10_000):
         loader.load(url)
+
+
+def test_the_window_module_does_not_load_the_auth_stack() -> None:
+    """The window paints before aiohttp/pydantic/cryptography/logto load (about half a second
+    of start-up); DesktopApp.start imports them on a worker thread afterwards."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, desktop_app.app; "
+        "print(sorted(m for m in ('aiohttp', 'pydantic', 'cryptography', 'logto', "
+        "'desktop_app.auth.session', 'desktop_app.auth.storage') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -488,6 +488,7 @@ def test_about_box(
     from desktop_app import __version__
 
     app = make_app(overrides=settings_for(local_idp), keyring_backend=memory_keyring)
+    wait_page(qtbot, app, "signed_out")
     app.window.about_action.trigger()
     dialog = app.window.about_dialog
     assert dialog is not None
