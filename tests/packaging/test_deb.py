@@ -37,6 +37,13 @@ ICON_FILES = [HICOLOR / "scalable/apps/desktop-app.svg"] + [
 TLS_ENV = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
+def _installed() -> bool:
+    done = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", PACKAGE], capture_output=True, text=True, check=False
+    )
+    return done.returncode == 0 and "ok installed" in done.stdout
+
+
 def _unsupported() -> str | None:
     if not sys.platform.startswith("linux"):
         return "the .deb is built and tested on Debian/Ubuntu only"
@@ -67,13 +74,6 @@ def _apt(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=600,
         check=False,
     )
-
-
-def _installed() -> bool:
-    done = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Status}", PACKAGE], capture_output=True, text=True, check=False
-    )
-    return done.returncode == 0 and "ok installed" in done.stdout
 
 
 @pytest.fixture(scope="module")
