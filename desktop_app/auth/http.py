@@ -94,11 +94,7 @@ class Http:
         if status >= 400:
             raise idp_error(what, status, payload)
         if payload is ValueError:
-            raise IdpError(
-                f"The Logto server sent an unreadable answer to the {what} request.",
-                status=status,
-                advice="Try again later; if it keeps happening, check the endpoint in Settings.",
-            )
+            raise _unreadable(what, status)
         return payload
 
     async def json(
@@ -113,10 +109,7 @@ class Http:
         """Like :meth:`send`, but an empty or non-object body is an error too."""
         payload = await self.send(method, url, what=what, data=data, headers=headers)
         if not isinstance(payload, dict):
-            raise IdpError(
-                f"The Logto server sent an unreadable answer to the {what} request.",
-                advice="Try again later; if it keeps happening, check the endpoint in Settings.",
-            )
+            raise _unreadable(what, None)
         return payload
 
     async def probe(self, url: str, *, what: str) -> tuple[int, str, str]:
@@ -127,6 +120,14 @@ class Http:
                 return resp.status, resp.headers.get("Location", ""), text
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise self._unreachable(what, exc) from None
+
+
+def _unreadable(what: str, status: int | None) -> IdpError:
+    return IdpError(
+        f"The Logto server sent an unreadable answer to the {what} request.",
+        status=status,
+        advice="Try again later; if it keeps happening, check the endpoint in Settings.",
+    )
 
 
 def idp_error(what: str, status: int, payload: object) -> IdpError:
