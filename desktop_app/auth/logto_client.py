@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 import time
@@ -479,32 +480,46 @@ class LogtoNativeClient:
         if status in {301, 302, 303, 307, 308}:
             query = dict(parse_qsl(urlsplit(location).query))
             if "error" in query and location.startswith(request.redirect_uri):
-                raise AuthorizationError(query["error"], query.get("error_description", ""))
+                raise AuthorizationError(
+                    query["error"],
+                    query.get("error_description", ""),
+                    advice=_advice_for(query["error"]),
+                )
             return
         if status == 200:
             return
+        error, description = _error_in(body)
         lowered = body.lower()
-        if "redirect_uri" in lowered:
+        if error == "invalid_redirect_uri" or (not error and "redirect_uri" in lowered):
             path = urlsplit(request.redirect_uri).path
             raise RedirectUriError(
                 "Logto does not accept this app's redirect URI.",
                 error="invalid_redirect_uri",
+                description=description,
                 status=status,
                 advice=f"In the Logto Console, open the app, make sure its type is Native, and "
                 f"add the redirect URI http://127.0.0.1{path} (Logto ignores the port for "
                 "Native apps).",
             )
-        if "invalid_client" in lowered or ("client" in lowered and "not found" in lowered):
+        if error == "invalid_client" or (
+            not error
+            and ("invalid_client" in lowered or ("client" in lowered and "not found" in lowered))
+        ):
             raise IdpError(
                 f"Logto does not know the app ID {self.app_id!r}.",
                 error="invalid_client",
+                description=description,
                 status=status,
                 advice="Copy the App ID of your Native app from the Logto Console into Settings.",
             )
+        detail = f": {description or error}" if (description or error) else f" (HTTP {status})"
         raise IdpError(
-            f"The Logto sign-in page answered with HTTP {status}.",
+            f"Logto refused to start the sign-in{detail}.",
+            error=error,
+            description=description,
             status=status,
-            advice="Check the endpoint and app settings, then try again.",
+            advice="Check the endpoint, app ID, scopes and API resources in Settings, then try "
+            "again.",
         )
 
     async def complete_sign_in(
@@ -749,6 +764,20 @@ class LogtoNativeClient:
         return SignOutResult(revoked=revoked, end_session_url=end_session_url, problem=problem)
 
 
+def _error_in(body: str) -> tuple[str, str]:
+    """``(error, error_description)`` from an OAuth JSON error body (or Logto's ``code`` and
+    ``message``); empty strings when the body is not one (an HTML error page, say)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return "", ""
+    if not isinstance(payload, dict):
+        return "", ""
+    error = str(payload.get("error") or payload.get("code") or "").removeprefix("oidc.")
+    description = str(payload.get("error_description") or payload.get("message") or "")
+    return error, " ".join(description.split())[:300]
+
+
 def _add_query(url: str, extra: Mapping[str, str]) -> str:
     parts = urlsplit(url)
     query = parts.query + ("&" if parts.query else "") + urlencode(extra)
@@ -758,6 +787,13 @@ def _add_query(url: str, extra: Mapping[str, str]) -> str:
 def _advice_for(error: str) -> str:
     if error == "access_denied":
         return "Sign-in was cancelled or refused in the browser. Click Sign in to try again."
+    if error == "invalid_target":
+        return (
+            "Check the API resources in Settings: each must be an API resource registered in "
+            "the Logto Console, spelled exactly as its identifier."
+        )
+    if error == "invalid_scope":
+        return "Check the extra scopes in Settings: Logto does not know one of them."
     if error in {"login_required", "consent_required", "interaction_required"}:
         return "Click Sign in to sign in again."
     return "Click Sign in to try again; if it repeats, check the app's settings in Logto."

@@ -359,3 +359,28 @@ async def test_sign_in_clicked_during_restore_waits_for_it(
     ]
     assert session.state is State.SIGNED_IN
     assert session.profile["username"] == "alice"
+
+
+async def test_unknown_app_id_is_reported_before_the_browser_opens(
+    local_idp: Any, make_session: Any, person: ChromiumPerson
+) -> None:
+    from desktop_app.errors import IdpError
+
+    session = make_session(local_idp, look_only(), app_id="no-such-app")
+    with pytest.raises(IdpError) as caught:
+        await session.sign_in()
+    assert "no-such-app" in caught.value.message
+    assert "App ID" in caught.value.advice
+    assert person.opened_urls == []
+
+
+async def test_unknown_api_resource_is_reported_with_logtos_reason(
+    local_idp: Any, make_session: Any, person: ChromiumPerson
+) -> None:
+    session = make_session(local_idp, look_only(), resources=("https://unknown.api.test",))
+    with pytest.raises(AuthorizationError) as caught:
+        await session.sign_in()
+    assert caught.value.error == "invalid_target"
+    assert "resource" in caught.value.message  # Logto's own description
+    assert "API resources in Settings" in caught.value.advice
+    assert person.opened_urls == []
