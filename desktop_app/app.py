@@ -33,7 +33,6 @@ from desktop_app import __version__, config
 from desktop_app.auth.state import BrowserOpener, default_browser_opener
 from desktop_app.config import Settings
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
-from desktop_app.local_idp import LocalIdp, LocalIdpInfo
 from desktop_app.log import setup_logging
 from desktop_app.ui.about import APP_DISPLAY_NAME
 from desktop_app.ui.main_window import MainWindow
@@ -46,10 +45,17 @@ from desktop_app.ui.view_model import SessionViewModel
 
 if TYPE_CHECKING:
     from desktop_app.auth.session import AuthSession
+    from desktop_app.local_idp import LocalIdp, LocalIdpInfo
 
 # The auth stack (aiohttp, pydantic, cryptography, logto) takes most of the start-up time; it
 # is imported on a worker thread after the window is shown (see DesktopApp.start).
 AUTH_STACK = ("desktop_app.auth.session", "desktop_app.auth.storage")
+
+
+def _default_local_idp() -> LocalIdp:
+    from desktop_app.local_idp import LocalIdp  # only --demo needs it
+
+    return LocalIdp()
 
 
 def _import_auth_stack() -> None:
@@ -97,7 +103,7 @@ class DesktopApp(QObject):
         open_browser: BrowserOpener = default_browser_opener,
         keyring_backend: Any = None,
         prefs_path: Path | None = None,
-        local_idp_factory: Callable[[], LocalIdp] = LocalIdp,
+        local_idp_factory: Callable[[], LocalIdp] | None = None,
         restore_on_start: bool = True,
         show_first_run_settings: bool = True,
         clock: Callable[[], float] = time.time,
@@ -109,7 +115,7 @@ class DesktopApp(QObject):
         self.demo = demo
         self.open_browser = open_browser
         self.keyring_backend = keyring_backend
-        self.local_idp_factory = local_idp_factory
+        self.local_idp_factory = local_idp_factory or _default_local_idp
         self.restore_on_start = restore_on_start
         self.show_first_run_settings = show_first_run_settings
         self.clock = clock

@@ -6,7 +6,6 @@ its first window before the rest of the auth stack has loaded.
 from __future__ import annotations
 
 import enum
-import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -60,6 +59,8 @@ class TokenStatus:
 
 def default_browser_opener(url: str) -> bool:
     """Open ``url`` in the system browser (RFC 8252 8.12: never an embedded user-agent)."""
+    import webbrowser  # not needed before the first sign-in
+
     try:
         return webbrowser.open(url, new=2)
     except webbrowser.Error:
