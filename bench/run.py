@@ -274,28 +274,10 @@ def write_config(path: Path, endpoint: str, app_id: str, resources: Sequence[str
 @contextlib.asynccontextmanager
 async def fake_provider(jwks_delay: float) -> Any:
     """The test suite's scriptable provider (tests/fixtures/fake_idp.py) with a slow JWKS."""
-    from aiohttp import web
+    from tests.fixtures.fake_idp import FakeIdp, serve_fake_idp
 
-    from tests.fixtures.fake_idp import FakeIdp
-
-    idp = FakeIdp(jwks_delay=jwks_delay)
-    app = web.Application()
-    app.router.add_get("/oidc/.well-known/openid-configuration", idp.discovery)
-    app.router.add_get("/oidc/auth", idp.authorize)
-    app.router.add_get("/oidc/jwks", idp.jwks)
-    app.router.add_post("/oidc/token", idp.token)
-    app.router.add_get("/oidc/me", idp.userinfo)
-    app.router.add_post("/oidc/token/revocation", idp.revocation)
-    runner = web.AppRunner(app, shutdown_timeout=0.1, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    idp.endpoint = f"http://127.0.0.1:{port}"
-    try:
+    async with serve_fake_idp(FakeIdp(jwks_delay=jwks_delay)) as idp:
         yield idp
-    finally:
-        await runner.cleanup()
 
 
 def file_size(path: Path) -> int | None:
