@@ -85,8 +85,25 @@ class Settings:
 # --------------------------------------------------------------------------- validation
 
 
+_MAX_HOST_LENGTH = 253  # RFC 1035 2.3.4: a DNS name is at most 253 characters written out
+_MAX_ENDPOINT_LENGTH = 300  # scheme, the longest host, a port: anything longer is not an endpoint
+_HOST_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")  # RFC 1123 2.1 host name labels
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """``text`` shortened for a message, so a pasted paragraph cannot flood the window."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` quoted and shortened for a message."""
+    return repr(_short(text, limit))
+
+
 def validate_endpoint(value: object) -> str:
-    """A Logto endpoint: https, or http only on a loopback host (a local Logto or test server)."""
+    """A Logto endpoint: ``https://host[:port]``, or http only on a loopback host (a local Logto
+    or test server). Logto serves OIDC at ``<endpoint>/oidc`` from the host's root, so an
+    endpoint has no path; the host must be a DNS name (RFC 1123, IDNs as punycode) or an IP."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
             "endpoint",
@@ -94,11 +111,24 @@ def validate_endpoint(value: object) -> str:
             advice="Enter your Logto endpoint, e.g. https://your-tenant.logto.app.",
         )
     text = value.strip()
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        # urlsplit would quietly drop tabs and newlines and keep spaces in the host.
+        raise ConfigError(
+            "endpoint",
+            "The Logto endpoint contains a space or an invisible character.",
+            advice="Copy the endpoint from the Logto Console again, e.g. https://your-tenant.logto.app.",
+        )
+    if len(text) > _MAX_ENDPOINT_LENGTH:
+        raise ConfigError(
+            "endpoint",
+            f"The Logto endpoint is too long ({len(text)} characters).",
+            advice="Use the endpoint shown in the Logto Console, e.g. https://your-tenant.logto.app.",
+        )
     parts = urlsplit(text)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
             "endpoint",
-            f"The Logto endpoint {text!r} is not an http(s) URL.",
+            f"The Logto endpoint {_shown(text)} is not an http(s) URL.",
             advice="Use the endpoint shown in the Logto Console, e.g. https://your-tenant.logto.app.",
         )
     if parts.query or parts.fragment or parts.username or parts.password:
@@ -107,10 +137,11 @@ def validate_endpoint(value: object) -> str:
             "The Logto endpoint must not contain a query, fragment or credentials.",
             advice="Use only the scheme, host and (optionally) port, e.g. https://auth.example.com.",
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    host = _validate_host(parts.hostname)
+    if parts.scheme == "http" and not _is_loopback(host):
         raise ConfigError(
             "endpoint",
-            f"The Logto endpoint {text!r} uses plain http on a non-local host.",
+            f"The Logto endpoint {_shown(text)} uses plain http on a non-local host.",
             advice="Use https; plain http is only allowed for a Logto running on this machine.",
         )
     path = parts.path.rstrip("/")
@@ -118,17 +149,62 @@ def validate_endpoint(value: object) -> str:
         raise ConfigError(
             "endpoint",
             "The Logto endpoint must not end in /oidc.",
-            advice=f"Use {text[: text.rstrip('/').rfind('/oidc')]} instead: /oidc is added for you.",
+            advice=f"Use {_short(text[: text.rstrip('/').rfind('/oidc')])} instead: "
+            "/oidc is added for you.",
+        )
+    if path:
+        raise ConfigError(
+            "endpoint",
+            f"The Logto endpoint must not have a path ({_shown(path, 40)}).",
+            advice="Use only the address, e.g. https://your-tenant.logto.app.",
         )
     try:
         port = parts.port
-    except ValueError as exc:
-        raise ConfigError("endpoint", f"The Logto endpoint has a bad port: {exc}.") from None
-    host = parts.hostname.lower()
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ConfigError(
+            "endpoint",
+            "The Logto endpoint has a bad port.",
+            advice="Use a port from 1 to 65535, or none, e.g. https://auth.example.com:8443.",
+        )
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc += f":{port}"
-    return f"{parts.scheme}://{netloc}{path}"
+    return f"{parts.scheme}://{netloc}"
+
+
+def _validate_host(hostname: str) -> str:
+    """An IP literal, or a DNS host name in lower-case ASCII (an IDN becomes its punycode)."""
+    host = hostname.lower()
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    bad = ConfigError(
+        "endpoint",
+        f"The Logto endpoint's host {_shown(host, 40)} is not a valid host name.",
+        advice="A host name is letters, digits, hyphens and dots, e.g. your-tenant.logto.app.",
+    )
+    if len(host) > _MAX_HOST_LENGTH:
+        raise ConfigError(
+            "endpoint",
+            f"The Logto endpoint's host is too long ({len(host)} characters; at most "
+            f"{_MAX_HOST_LENGTH}).",
+            advice="Use the endpoint shown in the Logto Console, e.g. https://your-tenant.logto.app.",
+        )
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise bad from None
+    labels = ascii_host.split(".")
+    if (
+        len(ascii_host) > _MAX_HOST_LENGTH
+        or not all(_HOST_LABEL_RE.match(label) for label in labels)
+        or labels[-1].isdigit()  # RFC 3696 2: a top-level domain is never all digits
+    ):
+        raise bad
+    return ascii_host
 
 
 def _is_loopback(host: str) -> bool:

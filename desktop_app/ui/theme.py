@@ -3,6 +3,7 @@
 One place for every visual constant, so the windows look like one app::
 
     theme.apply(window)                      # style sheet (buttons, fields, 2 px focus ring)
+    theme.set_text_role(hint, "muted")       # help/hint text; also "error", "success"
     layout.setSpacing(theme.SPACE_S)         # spacing on the GNOME HIG scale 6/12/18/24
     theme.set_text_style(title, theme.TITLE)  # type scale relative to the person's font
     theme.make_primary(sign_in_button)       # the one suggested action per state
@@ -10,13 +11,14 @@ One place for every visual constant, so the windows look like one app::
 
 Colours meet WCAG 2.2 AA in both schemes (``tests/ui/test_contrast.py`` computes every pair):
 text, hint text, links, errors and success marks >= 4.5:1 on the window and field backgrounds;
-the focus ring and field borders >= 3:1 (SC 1.4.11 non-text contrast, SC 2.4.7 focus visible);
+the focus ring, field and check-box borders >= 3:1 (SC 1.4.11 non-text contrast, SC 2.4.7 focus visible);
 white initials >= 4.5:1 on every avatar background. Neutral colours (window, text, buttons) come
 from the platform palette; only the accents are ours, one set for light and one for dark.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QFont, QPalette
@@ -129,7 +131,7 @@ DARK = Colours(
     error="#ff7b72",
     success="#4cc38a",
     accent="#2f6bc4",
-    accent_hover="#3877d4",
+    accent_hover="#3471cc",
     accent_pressed="#265aa6",
     on_accent="#ffffff",
     focus_ring="#78aeff",
@@ -141,7 +143,8 @@ DARK = Colours(
     error_border="#ff7b72",
 )
 
-# Initials badges: white text >= 4.5:1 on each; no red (it reads as an error) and no orange.
+# Initials badges: white text >= 4.5:1 on each (the old orange gave 2.85:1); no red, which
+# reads as an error.
 AVATAR_BACKGROUNDS = ("#3b5bdb", "#1f7a70", "#7048c6", "#a6541a", "#2f6f9f", "#5c6b2f")
 AVATAR_TEXT = "#ffffff"
 
@@ -229,35 +232,95 @@ QPushButton[primary="true"]:disabled {{
 QLineEdit, QSpinBox, QPlainTextEdit, QTextEdit {{
     background: palette(base); color: palette(text);
     border: 1px solid {c.border}; border-radius: 4px; padding: 4px 6px;
+    placeholder-text-color: {c.muted};
+    selection-background-color: {c.accent}; selection-color: {c.on_accent};
 }}
 QPlainTextEdit, QTextEdit {{ padding: 0px; }}
+QAbstractSpinBox QLineEdit, QAbstractSpinBox QLineEdit:focus {{
+    border: none; padding: 0px 0px 0px 6px; background: transparent;
+}}
+QAbstractSpinBox::up-button {{
+    subcontrol-origin: border; subcontrol-position: top right; width: 20px;
+}}
+QAbstractSpinBox::down-button {{
+    subcontrol-origin: border; subcontrol-position: bottom right; width: 20px;
+}}
 QLineEdit:focus, QSpinBox:focus {{ border: {ring}px solid {c.focus_ring}; padding: 3px 5px; }}
 QPlainTextEdit:focus, QTextEdit:focus {{ border: {ring}px solid {c.focus_ring}; }}
-QCheckBox, QRadioButton, QToolButton {{
+QCheckBox, QToolButton {{
     border: {ring}px solid transparent; border-radius: 4px; padding: 2px 4px;
 }}
 QToolButton:hover {{ background: palette(midlight); }}
-QCheckBox:focus, QRadioButton:focus, QToolButton:focus {{ border-color: {c.focus_ring}; }}
+QCheckBox:focus, QToolButton:focus {{ border-color: {c.focus_ring}; }}
+QCheckBox::indicator {{
+    width: 16px; height: 16px; border-radius: 3px;
+    border: 1px solid {c.border}; background: palette(base);
+}}
+QCheckBox::indicator:checked {{
+    background: {c.accent}; border-color: {c.accent}; image: url("{_check_mark_path()}");
+}}
+QCheckBox::indicator:checked:disabled {{ background: {c.border}; border-color: {c.border}; }}
+QLabel[textRole="muted"] {{ color: {c.muted}; }}
+QLabel[textRole="error"] {{ color: {c.error}; }}
+QLabel[textRole="success"] {{ color: {c.success}; }}
 """
 
 
+@functools.cache
+def _check_mark_path() -> str:
+    """A file path for the check box's tick (style sheets take files, not bytes)."""
+    from importlib import resources
+
+    tick = resources.files("desktop_app.resources").joinpath("icons", "check.svg")
+    return str(tick).replace("\\", "/")
+
+
+_APPLYING: set[int] = set()
+
+
 def apply(widget: QWidget) -> None:
-    """Style ``widget`` and its children for its palette's scheme (call again on a palette
-    change; it only touches what differs, so it never loops on its own change events)."""
-    palette = widget.palette()
+    """Style ``widget`` and its children for its palette's scheme; call it again on a palette
+    change (from ``changeEvent``). Colours live in the style sheet only: Qt restores a widget's
+    own palette whenever its style sheet changes, so the two must not be mixed."""
+    key = id(widget)
+    if key in _APPLYING:  # re-polishing sends a palette change of its own
+        return
+    _APPLYING.add(key)
+    try:
+        sheet = style_sheet(colours(widget.palette()))
+        if widget.styleSheet() != sheet:
+            widget.setStyleSheet(sheet)
+    finally:
+        _APPLYING.discard(key)
+
+
+def tune_palette(palette: QPalette) -> QPalette:
+    """``palette`` with AA link, placeholder and selection colours (for ``app.setPalette``;
+    Qt's defaults give 3.7:1 for selected text and ~4:1 for placeholders in light)."""
     c = colours(palette)
-    sheet = style_sheet(c)
-    if widget.styleSheet() != sheet:
-        widget.setStyleSheet(sheet)
-    wanted = {
-        QPalette.ColorRole.PlaceholderText: QColor(c.muted),
-        QPalette.ColorRole.Link: QColor(c.link),
-    }
-    if any(palette.color(role) != colour for role, colour in wanted.items()):
-        for role, colour in wanted.items():
-            for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
-                palette.setColor(group, role, colour)
-        widget.setPalette(palette)
+    tuned = QPalette(palette)
+    for role, colour in {
+        QPalette.ColorRole.PlaceholderText: c.muted,
+        QPalette.ColorRole.Link: c.link,
+        QPalette.ColorRole.Highlight: c.accent,
+        QPalette.ColorRole.HighlightedText: c.on_accent,
+    }.items():
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            tuned.setColor(group, role, QColor(colour))
+    return tuned
+
+
+TEXT_ROLES = ("muted", "error", "success")
+
+
+def set_text_role(label: QWidget, role: str) -> None:
+    """Colour a label's text by role: ``"muted"`` (help, hints), ``"error"`` (inline errors),
+    ``"success"``; ``""`` for the palette's own text colour. The colours follow the scheme."""
+    if role and role not in TEXT_ROLES:
+        raise ValueError(f"unknown text role {role!r}")
+    label.setProperty("textRole", role)
+    label.style().unpolish(label)
+    label.style().polish(label)
 
 
 def make_primary(button: QPushButton) -> None:
