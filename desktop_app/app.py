@@ -45,6 +45,7 @@ from desktop_app.ui.view_model import SessionViewModel
 
 if TYPE_CHECKING:
     from desktop_app.auth.session import AuthSession
+    from desktop_app.auth.storage import SessionOnlyStorage
     from desktop_app.local_idp import LocalIdp, LocalIdpInfo
 
 # The auth stack (aiohttp, pydantic, cryptography, logto) takes most of the start-up time; it
@@ -123,6 +124,8 @@ class DesktopApp(QObject):
         self.local_idp_info: LocalIdpInfo | None = None
         self.settings: Settings | None = None
         self.settings_dialog: SettingsDialog | None = None
+        # The demo's tokens when no keyring works (kept across Settings changes).
+        self.demo_memory_storage: SessionOnlyStorage | None = None
         self.icon = app_icon()
         self.prefs = UiPrefs(prefs_path or default_prefs_path())
         self.runner = TaskRunner(self)
@@ -228,7 +231,12 @@ class DesktopApp(QObject):
                     config_path=self._config_file(),
                 )
         dialog = SettingsDialog(
-            current, save=self._save_settings, first_run=first_run, parent=self.window
+            current,
+            save=self._save_settings,
+            first_run=first_run,
+            persistent=not self.demo,
+            keyring_available=self.demo_memory_storage is None,
+            parent=self.window,
         )
         dialog.settings_accepted.connect(self._settings_accepted)
         if error is not None:
@@ -249,11 +257,18 @@ class DesktopApp(QObject):
         if settings.config_path is None and not self.demo:
             settings = dataclasses.replace(settings, config_path=self._config_file())
         logger.info("Settings changed; rebuilding the session")
-        self.apply_settings(settings)
-        if self.demo:
-            self.view_model.show_notice(
-                _tr("Demo mode: these settings apply until you quit and are not saved.")
-            )
+        storage = None
+        if self.demo_memory_storage is not None:
+            # No keyring in this demo: tokens stay in memory, as the dialog said; the same app
+            # keeps its sign-in, like a keyring-backed session restoring from the keyring.
+            from desktop_app.auth.storage import SessionOnlyStorage
+
+            old = self.settings
+            if old is None or (old.endpoint, old.app_id) != (settings.endpoint, settings.app_id):
+                self.demo_memory_storage = SessionOnlyStorage()
+            storage = self.demo_memory_storage
+        # (The dialog itself says that the demo saves nothing.)
+        self.apply_settings(settings, storage=storage)
 
     # ------------------------------------------------------------------ demo
 
@@ -291,7 +306,7 @@ class DesktopApp(QObject):
             logger.info(
                 "Demo: keyring unavailable (%s); keeping tokens in memory", type(exc).__name__
             )
-            storage = SessionOnlyStorage()
+            storage = self.demo_memory_storage = SessionOnlyStorage()
             note = _tr(
                 "No usable keyring here, so this demo keeps tokens in memory only: "
                 "you will sign in again after a restart."

@@ -13,6 +13,7 @@ coroutine: a nested loop starves asyncio.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import Callable
@@ -128,7 +129,7 @@ class SettingsDialog(QDialog):
         self._help: dict[str, str] = {}
         self._ready = False  # change/resize events arrive while the widgets are being built
 
-        outer = QVBoxLayout(self)
+        outer = self._outer = QVBoxLayout(self)
         outer.setContentsMargins(theme.SPACE_L, theme.SPACE_L, theme.SPACE_L, theme.SPACE_M)
         outer.setSpacing(theme.SPACE_M)
 
@@ -143,7 +144,7 @@ class SettingsDialog(QDialog):
         body.setObjectName("settingsBody")
         body.setAutoFillBackground(False)
         self._body = body
-        layout = QVBoxLayout(body)
+        layout = self._body_layout = QVBoxLayout(body)
         layout.setContentsMargins(theme.FOCUS_RING_WIDTH, 0, theme.FOCUS_RING_WIDTH, 0)
         layout.setSpacing(theme.SPACE_M)
         self._scroll.setWidget(body)
@@ -288,9 +289,7 @@ class SettingsDialog(QDialog):
         self.storage_note.setAccessibleName(self.tr("Where settings are saved"))
         self.storage_note.setTextFormat(Qt.TextFormat.PlainText)
         self.storage_note.setWordWrap(True)
-        self.storage_note.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-        )
+        self.storage_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         theme.set_text_style(self.storage_note, theme.CAPTION)
         theme.set_text_role(self.storage_note, "muted")
         layout.addWidget(self.storage_note)
@@ -303,9 +302,7 @@ class SettingsDialog(QDialog):
         self.save_button.setText(self.tr("&Save"))
         self.save_button.setIcon(QIcon())  # a floppy disk and a red cross add nothing
         self.save_button.setAccessibleName(self.tr("Save"))
-        self.save_button.setAccessibleDescription(
-            self.tr("Check and save the settings (Enter)")
-        )
+        self.save_button.setAccessibleDescription(self.tr("Check and save the settings (Enter)"))
         self.save_button.setDefault(True)
         theme.make_primary(self.save_button)
         self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
@@ -331,7 +328,7 @@ class SettingsDialog(QDialog):
             self.save_button,
             self.cancel_button,
         ]
-        for first, second in zip(order, order[1:], strict=False):
+        for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
 
         self.advanced.setVisible(False)
@@ -430,7 +427,7 @@ class SettingsDialog(QDialog):
         """Grow (or with ``shrink``, also shrink) the height to show every visible line, up to
         the screen's height; beyond that the body scrolls. Word-wrapped labels need this: Qt
         does not grow a top-level window for a label's height-for-width."""
-        body_layout = self._body.layout()
+        body_layout = self._body_layout
         body_layout.activate()
         # The width the body has without a vertical scroll bar (the one it will have).
         width = max(1, self.width() - self._chrome_width())
@@ -441,7 +438,7 @@ class SettingsDialog(QDialog):
             # The scroll area never makes the body smaller than this.
             self._body.minimumSizeHint().height(),
         )
-        layout = self.layout()
+        layout = self._outer
         margins = layout.contentsMargins()
         needed = (
             margins.top()
@@ -458,7 +455,7 @@ class SettingsDialog(QDialog):
             self.resize(self.width(), target)
 
     def _chrome_width(self) -> int:
-        margins = self.layout().contentsMargins()
+        margins = self._outer.contentsMargins()
         return margins.left() + margins.right() + 2 * self._scroll.frameWidth()
 
     # ------------------------------------------------------------------ validation
@@ -533,7 +530,9 @@ class SettingsDialog(QDialog):
         self.general_error.show()
         self.fit_to_contents()
         self._scroll.ensureWidgetVisible(self.general_error)
-        QAccessible.updateAccessibility(QAccessibleEvent(self.general_error, QAccessible.Event.Alert))
+        QAccessible.updateAccessibility(
+            QAccessibleEvent(self.general_error, QAccessible.Event.Alert)
+        )
 
     def _set_error(self, name: str, text: str) -> None:
         label, field = self._errors[name], self._fields[name]
@@ -545,7 +544,7 @@ class SettingsDialog(QDialog):
         description = self._help[name]
         if text:
             description = self.tr("Error: {problem} {help}").format(problem=shown, help=description)
-            if field.isHidden() or not self.advanced.isVisible() and self.advanced.isAncestorOf(field):
+            if not self.advanced.isVisible() and self.advanced.isAncestorOf(field):
                 self.advanced_toggle.setChecked(True)
         field.setAccessibleDescription(description)
         QAccessible.updateAccessibility(

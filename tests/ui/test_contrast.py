@@ -7,8 +7,6 @@ The ratio is computed with the WCAG relative-luminance formula, not read from a 
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
@@ -139,4 +137,4 @@ def test_avatar_colours_are_stable_and_never_red() -> None:
     assert theme.avatar_background("AE") == theme.avatar_background("AE")
     for colour in theme.AVATAR_BACKGROUNDS:
         hue = QColor(colour).hslHue()
-        assert not (hue < 15 or hue > 340), f"{colour} reads as an error"
+        assert 15 <= hue <= 340, f"{colour} reads as an error"

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor, QImage, QPalette
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStyleFactory,
     QWidget,
@@ -46,7 +47,9 @@ def scheme(request: pytest.FixtureRequest, qapp: QApplication) -> Iterator[str]:
 
 
 def open_dialog(qtbot: Any, settings: Settings | None = None, **kwargs: Any) -> SettingsDialog:
-    dialog = SettingsDialog(settings or Settings(endpoint="https://a.logto.app", app_id="abc"), **kwargs)
+    dialog = SettingsDialog(
+        settings or Settings(endpoint="https://a.logto.app", app_id="abc"), **kwargs
+    )
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
@@ -64,10 +67,15 @@ def shown_whole(label: QWidget, dialog: QWidget) -> bool:
     bottom_right = label.mapTo(dialog, QPoint(label.width() - 1, label.height() - 1))
     inside = dialog.rect().contains(top_left) and dialog.rect().contains(bottom_right)
     tall_enough = label.height() >= label.heightForWidth(label.width())
-    # Not hidden under the scroll area's edge either.
-    viewport = dialog._scroll.viewport()  # type: ignore[attr-defined]
-    in_view = viewport.rect().contains(label.mapTo(viewport, QPoint(0, 0))) and viewport.rect().contains(
-        label.mapTo(viewport, QPoint(label.width() - 1, label.height() - 1))
+    # Not hidden under the edge of a scroll area either.
+    viewport = next(
+        (a.viewport() for a in dialog.findChildren(QScrollArea) if a.isAncestorOf(label)), None
+    )
+    in_view = viewport is None or (
+        viewport.rect().contains(label.mapTo(viewport, QPoint(0, 0)))
+        and viewport.rect().contains(
+            label.mapTo(viewport, QPoint(label.width() - 1, label.height() - 1))
+        )
     )
     return inside and tall_enough and in_view
 
@@ -204,7 +212,8 @@ def test_a_broken_endpoint_is_refused_inline_and_the_dialog_stays_its_size(
     assert dialog.isVisible()
     assert dialog.width() == width
     screen = dialog.screen().availableGeometry()
-    assert dialog.width() <= screen.width() and dialog.height() <= screen.height()
+    assert dialog.width() <= screen.width()
+    assert dialog.height() <= screen.height()
     assert shown_whole(error, dialog)
 
 
@@ -228,7 +237,8 @@ def test_required_fields_first_with_help_and_the_rest_under_advanced(qtbot: Any)
     dialog = open_dialog(qtbot)
     endpoint = find(dialog, "Logto endpoint", QLineEdit)
     app_id = find(dialog, "App ID", QLineEdit)
-    assert endpoint.isVisible() and app_id.isVisible()
+    assert endpoint.isVisible()
+    assert app_id.isVisible()
     assert "Logto Console" in endpoint.accessibleDescription()
     assert "Logto Console" in app_id.accessibleDescription()
     advanced = find(dialog, "Advanced")
@@ -254,7 +264,8 @@ def test_an_error_in_an_advanced_field_opens_advanced_and_focuses_the_field(qtbo
     settle(qtbot)
     assert find(dialog, "Advanced").isChecked()
     path = find(dialog, "Callback path", QLineEdit)
-    assert path.isVisible() and path.hasFocus()
+    assert path.isVisible()
+    assert path.hasFocus()
     assert "must start with" in dialog.error_text("redirect_path")
     assert path.accessibleDescription().startswith("Error: ")
 
@@ -348,7 +359,13 @@ def test_tab_follows_the_reading_order(qtbot: Any) -> None:
     dialog.activateWindow()
     qtbot.waitUntil(dialog.isActiveWindow)
     find(dialog, "Logto endpoint", QLineEdit).setFocus()
-    assert focus_order(qtbot, dialog, 5) == ["Logto endpoint", "App ID", "Advanced", "Save", "Cancel"]
+    assert focus_order(qtbot, dialog, 5) == [
+        "Logto endpoint",
+        "App ID",
+        "Advanced",
+        "Save",
+        "Cancel",
+    ]
     find(dialog, "Advanced").click()
     find(dialog, "Logto endpoint", QLineEdit).setFocus()
     assert focus_order(qtbot, dialog, 12) == [
@@ -377,7 +394,7 @@ def test_every_field_has_a_label_buddy_with_its_own_mnemonic(qtbot: Any) -> None
     find(dialog, "Advanced").click()
     buddies = {label.buddy(): label for label in dialog.findChildren(QLabel) if label.buddy()}
     keys: list[str] = []
-    for name, field in dialog._fields.items():  # noqa: SLF001 - every field the dialog edits
+    for name, field in dialog._fields.items():  # every field the dialog edits
         if name == "session_only":
             text = field.text()  # a check box is its own label
         else:
@@ -414,7 +431,9 @@ def test_the_save_button_is_the_primary_action(qtbot: Any) -> None:
 
 def test_the_note_names_the_real_settings_file(qtbot: Any, tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
-    dialog = open_dialog(qtbot, Settings(endpoint="https://a.logto.app", app_id="a", config_path=path))
+    dialog = open_dialog(
+        qtbot, Settings(endpoint="https://a.logto.app", app_id="a", config_path=path)
+    )
     note = find(dialog, "Where settings are saved", QLabel).text()
     assert str(path) in note
     assert "keyring" in note
