@@ -45,7 +45,7 @@ from desktop_app.ui.view_model import SessionViewModel
 
 if TYPE_CHECKING:
     from desktop_app.auth.session import AuthSession
-    from desktop_app.auth.storage import SessionOnlyStorage
+    from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
     from desktop_app.local_idp import LocalIdp, LocalIdpInfo
 
 # The auth stack (aiohttp, pydantic, cryptography, logto) takes most of the start-up time; it
@@ -124,8 +124,9 @@ class DesktopApp(QObject):
         self.local_idp_info: LocalIdpInfo | None = None
         self.settings: Settings | None = None
         self.settings_dialog: SettingsDialog | None = None
-        # The demo's tokens when no keyring works (kept across Settings changes).
-        self.demo_memory_storage: SessionOnlyStorage | None = None
+        # Where the demo keeps its tokens (its keyring entry, or memory when no keyring works);
+        # kept across Settings changes for the same app.
+        self.demo_storage: KeyringStorage | SessionOnlyStorage | None = None
         self.icon = app_icon()
         self.prefs = UiPrefs(prefs_path or default_prefs_path())
         self.runner = TaskRunner(self)
@@ -235,7 +236,7 @@ class DesktopApp(QObject):
             save=self._save_settings,
             first_run=first_run,
             persistent=not self.demo,
-            keyring_available=self.demo_memory_storage is None,
+            keyring_available=not self._demo_has_no_keyring(),
             parent=self.window,
         )
         dialog.settings_accepted.connect(self._settings_accepted)
@@ -243,6 +244,34 @@ class DesktopApp(QObject):
             dialog.show_error(error)
         self.settings_dialog = dialog
         dialog.open()
+
+    def _demo_has_no_keyring(self) -> bool:
+        if self.demo_storage is None:
+            return False
+        from desktop_app.auth.storage import SessionOnlyStorage
+
+        return isinstance(self.demo_storage, SessionOnlyStorage)
+
+    def _demo_storage_for(self, settings: Settings) -> KeyringStorage | SessionOnlyStorage | None:
+        """The demo's storage for changed settings (None: the session's default). The same app
+        keeps the demo's own entry or memory, so it stays signed in; without a keyring the
+        tokens stay in memory whatever the app, as the dialog said."""
+        kept = self.demo_storage
+        if kept is None:
+            return None
+        from desktop_app.auth.storage import SessionOnlyStorage
+
+        old = self.settings
+        same_app = old is not None and (old.endpoint, old.app_id) == (
+            settings.endpoint,
+            settings.app_id,
+        )
+        if isinstance(kept, SessionOnlyStorage):
+            self.demo_storage = kept if same_app else SessionOnlyStorage()
+            return self.demo_storage
+        if same_app and not settings.session_only:
+            return kept
+        return None
 
     def _config_file(self) -> Path:
         return self.config_path or config.default_config_path()
@@ -257,16 +286,7 @@ class DesktopApp(QObject):
         if settings.config_path is None and not self.demo:
             settings = dataclasses.replace(settings, config_path=self._config_file())
         logger.info("Settings changed; rebuilding the session")
-        storage = None
-        if self.demo_memory_storage is not None:
-            # No keyring in this demo: tokens stay in memory, as the dialog said; the same app
-            # keeps its sign-in, like a keyring-backed session restoring from the keyring.
-            from desktop_app.auth.storage import SessionOnlyStorage
-
-            old = self.settings
-            if old is None or (old.endpoint, old.app_id) != (settings.endpoint, settings.app_id):
-                self.demo_memory_storage = SessionOnlyStorage()
-            storage = self.demo_memory_storage
+        storage = self._demo_storage_for(settings)
         # (The dialog itself says that the demo saves nothing.)
         self.apply_settings(settings, storage=storage)
 
@@ -306,12 +326,13 @@ class DesktopApp(QObject):
             logger.info(
                 "Demo: keyring unavailable (%s); keeping tokens in memory", type(exc).__name__
             )
-            storage = self.demo_memory_storage = SessionOnlyStorage()
+            storage = SessionOnlyStorage()
             note = _tr(
                 "No usable keyring here, so this demo keeps tokens in memory only: "
                 "you will sign in again after a restart."
             )
         self.view_model.set_hint(demo_hint(info))
+        self.demo_storage = storage
         self.apply_settings(settings, storage=storage)
         if note:
             self.view_model.set_hint(demo_hint(info) + "\n" + note)

@@ -3,7 +3,9 @@
     xvfb-run -a -s "-screen 0 1280x1024x24" .venv/bin/python scripts/settings_screenshots.py
     QT_SCALE_FACTOR=2 xvfb-run -a ... scripts/settings_screenshots.py --suffix @2x
 
-Writes docs/screenshots/settings-{first-run,error,advanced}-{light,dark}[suffix].png.
+Writes docs/screenshots/settings-{first-run,error,advanced,demo-no-keyring}-{light,dark}[suffix].png:
+the first run, an inline error (a space in the endpoint, no App ID), Advanced open with the
+port refused, and the demo without a keyring (nothing saved, Session only ticked and locked).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def shoot(app: QApplication, out: Path, suffix: str) -> None:
             "first-run": dict(first_run=True),
             "error": dict(first_run=False),
             "advanced": dict(first_run=False),
+            "demo-no-keyring": dict(persistent=False, keyring_available=False),
         }
         for case, kwargs in cases.items():
             dialog = SettingsDialog(demo, **kwargs)  # type: ignore[arg-type]
@@ -49,6 +52,10 @@ def shoot(app: QApplication, out: Path, suffix: str) -> None:
             if case == "error":
                 dialog.endpoint.setText("https://my tenant.logto.app")
                 dialog.save_button.click()
+            if case == "demo-no-keyring":
+                dialog.app_id.setText("demo-app")
+                dialog.advanced_toggle.setChecked(True)
+                dialog.session_only.setFocus(Qt.FocusReason.TabFocusReason)
             if case == "advanced":
                 dialog.app_id.setText("nq2bq4cpeegu1bbkv2qu0")
                 dialog.advanced_toggle.setChecked(True)

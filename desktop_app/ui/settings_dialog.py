@@ -238,6 +238,8 @@ class SettingsDialog(QDialog):
         self.redirect_port.setRange(0, 65535)
         self.redirect_port.setSpecialValueText(self.tr("any free port"))
         self.redirect_port.setValue(s.redirect_port)
+        # A styled spin box puts its editor flush against the border; line it up with the others.
+        self.redirect_port.lineEdit().setTextMargins(5, 0, 0, 0)
         self._add(
             "redirect_port",
             self.tr("Callback p&ort"),

@@ -237,7 +237,7 @@ QLineEdit, QSpinBox, QPlainTextEdit, QTextEdit {{
 }}
 QPlainTextEdit, QTextEdit {{ padding: 0px; }}
 QAbstractSpinBox QLineEdit, QAbstractSpinBox QLineEdit:focus {{
-    border: none; padding: 0px 0px 0px 6px; background: transparent;
+    border: none; padding: 0px; background: transparent;
 }}
 QAbstractSpinBox::up-button {{
     subcontrol-origin: border; subcontrol-position: top right; width: 20px;

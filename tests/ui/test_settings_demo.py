@@ -117,4 +117,6 @@ def test_a_demo_with_a_keyring_leaves_session_only_to_the_person(
     qtbot.waitUntil(lambda: app.view_model.page == "signed_out", timeout=WAIT_MS)
     assert app.view_model.session is not None
     assert "keyring" in app.view_model.session.storage.location_label.lower()
+    # The demo's own keyring entry, not a new one (the same app stays signed in).
+    assert app.view_model.session.storage is app.demo_storage
     assert not (tmp_path / "config.toml").exists()
