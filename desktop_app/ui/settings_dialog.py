@@ -339,7 +339,9 @@ class SettingsDialog(QDialog):
         theme.apply(self)
         self.resize(DIALOG_WIDTH, 10)
         self.fit_to_contents()
-        self.endpoint.setFocus(Qt.FocusReason.OtherFocusReason)
+        # Start where there is something to type: the first empty required field.
+        first = self.app_id if self.endpoint.text() and not self.app_id.text() else self.endpoint
+        first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ building
 

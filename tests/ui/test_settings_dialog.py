@@ -491,3 +491,10 @@ def test_error_colour_follows_a_switch_to_dark(qtbot: Any, qapp: QApplication) -
         assert text_contrast(error) >= 4.5
     finally:
         qapp.setPalette(old)
+
+
+def test_the_focus_starts_in_the_first_empty_required_field(qtbot: Any) -> None:
+    dialog = open_dialog(qtbot, Settings(endpoint="https://a.logto.app", app_id=""))
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    assert find(dialog, "App ID", QLineEdit).hasFocus()
