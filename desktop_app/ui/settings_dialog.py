@@ -22,7 +22,13 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAccessible, QAccessibleEvent, QIcon, QKeyEvent
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleAnnouncementEvent,
+    QAccessibleEvent,
+    QIcon,
+    QKeyEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -562,7 +568,7 @@ class SettingsDialog(QDialog):
             self.advanced_toggle.setChecked(True)
         field.setFocus(Qt.FocusReason.OtherFocusReason)
         # After the layout has settled, so the field and its error are scrolled into view.
-        QTimer.singleShot(0, lambda: self._scroll.ensureWidgetVisible(self._errors[name]))
+        QTimer.singleShot(0, self, lambda: self._scroll.ensureWidgetVisible(self._errors[name]))
 
     def _announce_problems(self, count: int) -> None:
         text = (
@@ -570,8 +576,6 @@ class SettingsDialog(QDialog):
             if count == 1
             else self.tr("{count} settings need attention.").format(count=count)
         )
-        from PySide6.QtGui import QAccessibleAnnouncementEvent
-
         QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self, text))
 
     def error_text(self, field: str) -> str:
@@ -588,10 +592,20 @@ class SettingsDialog(QDialog):
         if self._save is not None:
             try:
                 self._save(settings)
-            except (OSError, ConfigError) as exc:
+            except ConfigError as exc:
+                logger.warning("Settings not saved: %s", exc)
+                self._show_general_error(exc.user_message)
+                return
+            except OSError as exc:
                 logger.warning("Settings not saved: %s", exc)
                 self._show_general_error(
-                    self.tr("Could not save the settings: {problem}").format(problem=exc)
+                    self.tr(
+                        "Could not save the settings to {path}: {problem}. Nothing was changed; "
+                        "check that the folder can be written to, then save again."
+                    ).format(
+                        path=_home_relative(self._path()),
+                        problem=exc.strerror or type(exc).__name__,
+                    )
                 )
                 return
         self.settings_accepted.emit(settings)
@@ -603,7 +617,11 @@ class SettingsDialog(QDialog):
             QEvent.Type.ApplicationPaletteChange,
         }:
             theme.apply(self)  # the colours of the new scheme
-            super().changeEvent(event)
+        super().changeEvent(event)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.fit_to_contents()  # fonts and the style sheet are final once shown
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)

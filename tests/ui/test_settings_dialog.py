@@ -473,7 +473,9 @@ def test_a_save_failure_is_shown_whole(qtbot: Any) -> None:
         find(dialog, "Save", QPushButton).click()
     settle(qtbot)
     error = find(dialog, "Settings error", QLabel)
-    assert "No space left" in error.text()
+    assert "No space left on device" in error.text()
+    assert "[Errno" not in error.text()  # written for people, not a repr
+    assert find(dialog, "App ID", QLineEdit).text() == "abc"  # nothing typed is lost
     assert shown_whole(error, dialog)
 
 
