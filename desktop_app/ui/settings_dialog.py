@@ -345,6 +345,10 @@ class SettingsDialog(QDialog):
         theme.apply(self)
         self.resize(DIALOG_WIDTH, 10)
         self.fit_to_contents()
+        # Values read from an old file or the environment may break today's rules: say so now,
+        # not only after Save (a valid Settings shows nothing here).
+        for name in self._fields:
+            self._check_field(name, quiet_if_empty=True)
         # Start where there is something to type: the first empty required field.
         first = self.app_id if self.endpoint.text() and not self.app_id.text() else self.endpoint
         first.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -500,3 +500,17 @@ def test_the_focus_starts_in_the_first_empty_required_field(qtbot: Any) -> None:
     dialog.activateWindow()
     qtbot.waitUntil(dialog.isActiveWindow)
     assert find(dialog, "App ID", QLineEdit).hasFocus()
+
+
+def test_a_stored_value_that_breaks_the_rules_is_flagged_on_open(qtbot: Any) -> None:
+    # What open_settings builds from a config file written before the rules got stricter.
+    stored = Settings(endpoint="https://tenant.logto.app/api", app_id="")
+    dialog = open_dialog(qtbot, stored, first_run=True)
+    assert "path" in dialog.error_text("endpoint")
+    assert dialog.error_text("app_id") == ""  # empty is for Save to point out
+
+
+def test_valid_settings_open_without_errors(qtbot: Any) -> None:
+    dialog = open_dialog(qtbot)
+    assert all(dialog.error_text(name) == "" for name in dialog._fields)
+    assert not find(dialog, "Advanced").isChecked()
