@@ -7,10 +7,20 @@ do screen readers); every string goes through ``self.tr``.
 
 from __future__ import annotations
 
+import html
 import logging
+from typing import TypeVar
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QImage, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QFont,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,15 +44,20 @@ from desktop_app.ui import theme
 from desktop_app.ui.about import APP_DISPLAY_NAME, AboutDialog
 from desktop_app.ui.avatar import AvatarLoader, placeholder_pixmap, rounded
 from desktop_app.ui.prefs import UiPrefs
+from desktop_app.ui.text import breakable, clean, message, one_line
 from desktop_app.ui.view_model import SessionViewModel
 
 logger = logging.getLogger(__name__)
 
 AVATAR_SIZE = 88
 
+_L = TypeVar("_L", bound=QLabel)
+
 
 def _label(text: str = "", *, name: str, wrap: bool = True, selectable: bool = False) -> QLabel:
     label = QLabel(text)
+    # Never AutoText: a label may show text from Logto or the network (issue 10 item 3).
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setAccessibleName(name)
     label.setWordWrap(wrap)
     if selectable:
@@ -59,12 +74,56 @@ def _button(text: str, *, name: str) -> QPushButton:
     return button
 
 
-def _heading(label: QLabel, scale: float) -> QLabel:
+def _heading(label: _L, scale: float) -> _L:
     font = QFont(label.font())
     font.setPointSizeF(font.pointSizeF() * scale)
     font.setBold(True)
     label.setFont(font)
     return label
+
+
+class ElidedLabel(QLabel):
+    """One line of outside text (a name, an email address) that never widens the window: what
+    does not fit ends in "…", and the tooltip shows it all."""
+
+    def __init__(self, *, name: str, selectable: bool = True) -> None:
+        super().__init__()
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setAccessibleName(name)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        if selectable:
+            self.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextSelectableByMouse
+                | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            )
+
+    def full_text(self) -> str:
+        """The whole text, however much of it fits."""
+        return self._full
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setAccessibleDescription(text)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.contentsRect().width(), 1)
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
+        self.setToolTip(self._full if shown != self._full else "")
+        super().setText(shown)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        wanted = self.fontMetrics().horizontalAdvance(self._full) + 4
+        return QSize(min(wanted, 480), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
 
 
 class MainWindow(QMainWindow):
@@ -294,16 +353,21 @@ class MainWindow(QMainWindow):
         self.avatar.setFixedSize(AVATAR_SIZE, AVATAR_SIZE)
         header.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignTop)
         who = QVBoxLayout()
-        self.name_label = _heading(_label(name=self.tr("Name"), selectable=True), 1.5)
+        self.name_label = _heading(ElidedLabel(name=self.tr("Name")), 1.5)
         who.addWidget(self.name_label)
-        self.username_label = _label(name=self.tr("Username"), selectable=True)
+        self.username_label = ElidedLabel(name=self.tr("Username"))
         who.addWidget(self.username_label)
+        # The one rich-text label (for the coloured "verified" mark): the address is escaped.
         self.email_label = _label(name=self.tr("Email"), selectable=True)
         self.email_label.setTextFormat(Qt.TextFormat.RichText)
+        self.email_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         who.addWidget(self.email_label)
-        self.user_id_label = _label(name=self.tr("User ID"), selectable=True)
+        self.user_id_label = ElidedLabel(name=self.tr("User ID"))
         who.addWidget(self.user_id_label)
         self.identities_label = _label(name=self.tr("Linked accounts"), selectable=True)
+        self.identities_label.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
         who.addWidget(self.identities_label)
         self.offline_label = _label(
             self.tr("Offline: showing your saved profile."), name=self.tr("Offline note")
@@ -486,12 +550,14 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _render_banner(self) -> None:
-        text = self.vm.banner_text
+        # Messages can quote the provider (an error description): plain text, long runs breakable.
+        text = message(self.vm.banner_text)
+        advice = message(self.vm.banner_advice)
         self.banner_text.setText(text)
         self.banner_text.setAccessibleDescription(text)
-        self.banner_advice.setText(self.vm.banner_advice)
-        self.banner_advice.setAccessibleDescription(self.vm.banner_advice)
-        self.banner_advice.setVisible(bool(self.vm.banner_advice))
+        self.banner_advice.setText(advice)
+        self.banner_advice.setAccessibleDescription(advice)
+        self.banner_advice.setVisible(bool(advice))
         self.banner.setStyleSheet(theme.banner_style(self.palette(), error=self.vm.banner_is_error))
         self.banner.setProperty("error", self.vm.banner_is_error)
         self.banner.setVisible(bool(text))
@@ -524,38 +590,38 @@ class MainWindow(QMainWindow):
     @Slot()
     def _render_profile(self) -> None:
         vm = self.vm
-        self.name_label.setText(vm.display_name if vm.profile else "")
-        self.username_label.setText(
-            self.tr("Username: {username}").format(username=vm.username) if vm.username else ""
+        self.name_label.set_full_text(clean(vm.display_name) if vm.profile else "")
+        username = one_line(vm.username)
+        self.username_label.set_full_text(
+            self.tr("Username: {username}").format(username=username) if username else ""
         )
-        self.username_label.setVisible(bool(vm.username))
-        if vm.email:
+        self.username_label.setVisible(bool(username))
+        email = clean(vm.email)
+        if email:
             mark = (
                 f' <span style="color:{theme.success_colour(self.palette()).name()}">'
-                f"✔ {self.tr('verified')}</span>"
+                f"✔ {html.escape(self.tr('verified'))}</span>"
                 if vm.email_verified
-                else f" ({self.tr('not verified')})"
+                else f" ({html.escape(self.tr('not verified'))})"
             )
-            self.email_label.setText(_escape(vm.email) + mark)
+            self.email_label.setText(html.escape(breakable(email)) + mark)
+            self.email_label.setToolTip(email)
         else:
-            self.email_label.setText(self.tr("No email address"))
+            self.email_label.setText(html.escape(self.tr("No email address")))
+            self.email_label.setToolTip("")
         self.email_verified = vm.email_verified
-        self.user_id_label.setText(self.tr("User ID: {sub}").format(sub=vm.user_id))
+        self.user_id_label.set_full_text(self.tr("User ID: {sub}").format(sub=one_line(vm.user_id)))
         linked = vm.linked_identities
         self.identities_label.setText(
-            self.tr("Linked accounts: {accounts}").format(accounts=linked) if linked else ""
+            breakable(self.tr("Linked accounts: {accounts}").format(accounts=linked))
+            if linked
+            else ""
         )
+        self.identities_label.setAccessibleDescription(self.identities_label.text())
         self.identities_label.setVisible(bool(linked))
         self.offline_label.setVisible(vm.offline)
-        for label in (
-            self.name_label,
-            self.username_label,
-            self.user_id_label,
-            self.identities_label,
-        ):
-            label.setAccessibleDescription(label.text())
         self.email_label.setAccessibleDescription(
-            vm.email + (" " + self.tr("verified") if vm.email_verified else "")
+            email + (" " + self.tr("verified") if vm.email_verified else "")
         )
         self._show_avatar_placeholder()
         if vm.avatar_url:
@@ -601,10 +667,14 @@ class MainWindow(QMainWindow):
     @Slot()
     def _render_settings(self) -> None:
         vm = self.vm
-        self.endpoint_label.setText(vm.endpoint_text)
+        endpoint = breakable(vm.endpoint_text)
+        self.endpoint_label.setText(endpoint)
         self.endpoint_label.setAccessibleDescription(vm.endpoint_text)
-        social = vm.social_name
-        self.social_button.setText(self.tr("Continue with {name}").format(name=social))
+        social = clean(vm.social_name, limit=40)
+        # "&" would make a mnemonic out of the next letter of the person's own text.
+        self.social_button.setText(
+            self.tr("Continue with {name}").format(name=social.replace("&", "&&"))
+        )
         self.social_button.setVisible(bool(social))
         self.api_resource_combo.clear()
         self.api_resource_combo.addItems(list(vm.api_resources))
@@ -612,7 +682,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _render_hint(self) -> None:
-        self.hint_label.setText(self.vm.hint)
+        self.hint_label.setText(breakable(self.vm.hint))
         self.hint_label.setAccessibleDescription(self.vm.hint)
         self.hint_label.setVisible(bool(self.vm.hint))
         if self.vm.page == "starting":
@@ -674,7 +744,3 @@ class MainWindow(QMainWindow):
             self.prefs.set_geometry(self.saveGeometry())
             self.prefs.sync()
         super().closeEvent(event)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

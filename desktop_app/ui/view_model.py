@@ -25,6 +25,7 @@ from PySide6.QtGui import QGuiApplication
 from desktop_app.auth.state import Snapshot, State
 from desktop_app.errors import DesktopAppError
 from desktop_app.ui.qt_async import TaskRunner
+from desktop_app.ui.text import one_line
 
 if TYPE_CHECKING:  # the auth stack loads after the first paint (see DesktopApp.start)
     from desktop_app.auth.session import AuthSession
@@ -402,8 +403,9 @@ class SessionViewModel(QObject):
         parts = []
         for target, identity in identities.items():
             user_id = identity.get("userId") if isinstance(identity, Mapping) else None
-            label = names.get(str(target), str(target))
-            parts.append(f"{label} ({_text(user_id)})" if user_id else label)
+            label = one_line(names.get(str(target), str(target)), limit=60)
+            user = one_line(user_id, limit=60)
+            parts.append(f"{label} ({user})" if user else label)
         return ", ".join(parts)
 
     @property
