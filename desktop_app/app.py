@@ -30,7 +30,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTr
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import __version__, config
-from desktop_app.auth.state import BrowserOpener, default_browser_opener
+from desktop_app.auth.state import BrowserOpener, SystemBrowser
 from desktop_app.config import Settings
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
 from desktop_app.log import setup_logging
@@ -100,7 +100,7 @@ class DesktopApp(QObject):
         config_path: Path | None = None,
         overrides: dict[str, object] | None = None,
         demo: bool = False,
-        open_browser: BrowserOpener = default_browser_opener,
+        open_browser: BrowserOpener | None = None,
         keyring_backend: Any = None,
         prefs_path: Path | None = None,
         local_idp_factory: Callable[[], LocalIdp] | None = None,
@@ -113,7 +113,9 @@ class DesktopApp(QObject):
         self.config_path = config_path
         self.overrides = dict(overrides or {})
         self.demo = demo
-        self.open_browser = open_browser
+        # The system browser by default; it says why it did not open (e.g. Chromium as root).
+        self.browser = SystemBrowser() if open_browser is None else None
+        self.open_browser: BrowserOpener = open_browser or self.browser or SystemBrowser()
         self.keyring_backend = keyring_backend
         self.local_idp_factory = local_idp_factory or _default_local_idp
         self.restore_on_start = restore_on_start
@@ -126,12 +128,17 @@ class DesktopApp(QObject):
         self.icon = app_icon()
         self.prefs = UiPrefs(prefs_path or default_prefs_path())
         self.runner = TaskRunner(self)
-        self.view_model = SessionViewModel(self.runner, clock=clock, parent=self)
+        self.view_model = SessionViewModel(
+            self.runner, clock=clock, browser_problem=self._browser_problem, parent=self
+        )
         self.window = MainWindow(self.view_model, icon=self.icon, prefs=self.prefs)
         self.window.settings_requested.connect(self.open_settings)
         self.window.quit_requested.connect(self.quit)
         self._finished: asyncio.Future[int] | None = None
         self._started: asyncio.Task[None] | None = None
+
+    def _browser_problem(self) -> str:
+        return self.browser.last_problem if self.browser is not None else ""
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self._avatar_loader.loaded.connect(self._show_avatar_image)
         self._avatar_loader.failed.connect(self._show_avatar_placeholder)
 
+        self._browser_failed_shown = False
         self._build_menu()
         central = QWidget()
         outer = QVBoxLayout(central)
@@ -570,21 +571,40 @@ class MainWindow(QMainWindow):
         self.waiting_progress.setValue(min(vm.waiting_elapsed, timeout))
         self.waiting_elapsed.setText(vm.waiting_text)
         self.waiting_elapsed.setAccessibleDescription(vm.waiting_text)
+        browser = vm.browser_state
         if vm.page == "completing":
-            self.waiting_title.setText(self.tr("Completing sign-in…"))
+            title = self.tr("Completing sign-in…")
+            explanation = self.tr("Your browser sent the answer back. One moment.")
+        elif browser == "opening":
+            title = self.tr("Opening your browser…")
+            explanation = self.tr("The sign-in page opens in your web browser.")
+        elif browser == "failed":
+            title = self.tr("Your browser did not open")
+            problem = vm.browser_problem or self.tr("The browser did not open.")
+            explanation = (
+                problem
+                + " "
+                + self.tr(
+                    "Click Copy sign-in link and paste it into a browser on this computer, "
+                    "then finish signing in there."
+                )
+            )
         else:
-            self.waiting_title.setText(self.tr("Finish signing in in your browser"))
-        self.waiting_explanation.setText(
-            self.tr(
+            title = self.tr("Finish signing in in your browser")
+            explanation = self.tr(
                 "A sign-in page has opened in your browser. Come back here when it says you "
                 "can close it."
             )
-            if vm.browser_opened
-            else self.tr(
-                "The browser did not open. Copy the sign-in link and open it in a browser on "
-                "this computer."
-            )
-        )
+        self.waiting_title.setText(title)
+        self.waiting_explanation.setText(explanation)
+        self.waiting_explanation.setAccessibleDescription(explanation)
+        failed = browser == "failed"
+        if failed != self._browser_failed_shown:
+            self._browser_failed_shown = failed
+            if failed and self.pages.currentWidget() is self._page_widgets["waiting"]:
+                self.copy_link_button.setDefault(True)
+                if self.isActiveWindow():
+                    self.copy_link_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self.copy_link_button.setEnabled(vm.page == "waiting" and vm.has_sign_in_link)
 
     @Slot()

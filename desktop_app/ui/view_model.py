@@ -91,9 +91,13 @@ class SessionViewModel(QObject):
         runner: TaskRunner | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        browser_problem: Callable[[], str] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        # Why the system browser did not open, in words (SystemBrowser.last_problem); read on
+        # the Qt thread when a snapshot says the browser did not open.
+        self._browser_problem = browser_problem or (lambda: "")
         self._runner = runner or TaskRunner(self)
         self._runner.error_occurred.connect(self._on_task_error)
         self._clock = clock
@@ -159,7 +163,9 @@ class SessionViewModel(QObject):
         error = snapshot.error
         if error is not None:
             self._set_banner(error.message, error.advice, is_error=True)
-        elif snapshot.notice:
+        elif snapshot.notice and not (page == "waiting" and not snapshot.browser_opened):
+            # (A browser that did not open is explained on the waiting page itself, with the
+            # reason and the way out; the same words in a banner above it would only repeat it.)
             self._set_banner(snapshot.notice, "", is_error=False)
         else:
             self._set_banner("", "", is_error=False)
@@ -362,6 +368,19 @@ class SessionViewModel(QObject):
     @property
     def browser_opened(self) -> bool:
         return self._snapshot.browser_opened if self._snapshot is not None else True
+
+    @property
+    def browser_state(self) -> str:
+        """While waiting: ``opening`` (the browser command is running), ``opened`` or ``failed``."""
+        snap = self._snapshot
+        if snap is None or snap.state is not State.WAITING_FOR_BROWSER or not snap.sign_in_url:
+            return "opening" if self._page == "waiting" else "opened"
+        return "opened" if snap.browser_opened else "failed"
+
+    @property
+    def browser_problem(self) -> str:
+        """Why the browser did not open, for the waiting page ("" when it did, or unknown)."""
+        return self._browser_problem() if self.browser_state == "failed" else ""
 
     @property
     def has_sign_in_link(self) -> bool:
