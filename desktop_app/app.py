@@ -58,6 +58,17 @@ def _default_local_idp() -> LocalIdp:
     return LocalIdp()
 
 
+def demo_available() -> bool:
+    """Whether ``--demo`` can run here: it needs the local provider (``local_idp/`` with its Node
+    packages), which a source checkout has and an installed (frozen) app does not ship."""
+    if getattr(sys, "frozen", False):
+        return False
+    from desktop_app.local_idp import local_idp_dir
+
+    idp_dir = local_idp_dir()
+    return (idp_dir / "server.mjs").is_file() and (idp_dir / "node_modules").is_dir()
+
+
 def _import_auth_stack() -> None:
     for name in AUTH_STACK:
         importlib.import_module(name)
@@ -131,7 +142,12 @@ class DesktopApp(QObject):
         self.view_model = SessionViewModel(
             self.runner, clock=clock, browser_problem=self._browser_problem, parent=self
         )
-        self.window = MainWindow(self.view_model, icon=self.icon, prefs=self.prefs)
+        self.window = MainWindow(
+            self.view_model,
+            icon=self.icon,
+            prefs=self.prefs,
+            demo_available=demo or demo_available(),
+        )
         self.window.settings_requested.connect(self.open_settings)
         self.window.quit_requested.connect(self.quit)
         self._finished: asyncio.Future[int] | None = None
@@ -320,8 +336,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--endpoint", help="Logto endpoint, e.g. https://tenant.logto.app")
     parser.add_argument("--app-id", help="App ID of the Native app in the Logto Console")
     parser.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
+    demo = demo_available()
     parser.add_argument(
-        "--demo", action="store_true", help="start a local test IdP and sign in to it"
+        "--demo",
+        action="store_true",
+        # Not offered where it cannot run (the installed app ships no local provider).
+        help="start a local test IdP and sign in to it" if demo else argparse.SUPPRESS,
     )
     parser.add_argument(
         "--verbose", action="store_true", help="debug logging (tokens are still never logged)"
@@ -329,10 +349,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--smoke-test",
         action="store_true",
-        help="open and close the main window, then exit 0 (for installers)",
+        help=argparse.SUPPRESS,  # for installers and CI: open and close the window, exit 0
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.demo and not demo:
+        parser.error(
+            "--demo needs the local test sign-in server, which this installation does not "
+            "include. Try the demo from a source checkout with ./run demo."
+        )
+    return args
 
 
 def create_application(argv: Sequence[str]) -> QApplication:

@@ -138,9 +138,11 @@ class MainWindow(QMainWindow):
         *,
         icon: QIcon | None = None,
         prefs: UiPrefs | None = None,
+        demo_available: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.demo_available = demo_available
         self.vm = view_model
         self.prefs = prefs
         self.icon = icon or QIcon()
@@ -479,13 +481,10 @@ class MainWindow(QMainWindow):
         title = _heading(_label(self.tr("Connect to your Logto"), name=self.tr("Setup title")), 1.5)
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(title)
-        text = _label(
-            self.tr(
-                "Enter your Logto endpoint and the App ID of a Native app to start. "
-                "Try it without a Logto account: run the app with --demo."
-            ),
-            name=self.tr("Setup text"),
-        )
+        setup = self.tr("Enter your Logto endpoint and the App ID of a Native app to start.")
+        if self.demo_available:  # an installed app ships no local provider: no --demo there
+            setup += " " + self.tr("Try it without a Logto account: run the app with --demo.")
+        text = _label(setup, name=self.tr("Setup text"))
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(text)
         self.open_settings_button = _button(

@@ -77,3 +77,49 @@ def test_the_app_opens_the_system_browser_through_system_browser(make_app: Any) 
     assert isinstance(app.open_browser, SystemBrowser)
     app.open_browser.last_problem = "Chromium refuses to run as the root user."
     assert app.view_model._browser_problem() == "Chromium refuses to run as the root user."
+
+
+# ---------------------------------------------------------------------- item 5: --demo
+
+
+def test_not_configured_page_offers_the_demo_only_where_it_runs(window_for: WindowFor) -> None:
+    from desktop_app.ui.main_window import MainWindow
+
+    without = window_for()
+    assert without.current_page == "not_configured"
+    assert "--demo" not in find(without, "Setup text", QLabel).text()
+    with_demo = MainWindow(without.vm, demo_available=True)
+    try:
+        assert "--demo" in find(with_demo, "Setup text", QLabel).text()
+    finally:
+        with_demo.deleteLater()
+
+
+def test_help_hides_demo_and_smoke_test_in_a_frozen_app(monkeypatch: Any, capsys: Any) -> None:
+    import sys
+
+    import pytest
+
+    from desktop_app import app
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    with pytest.raises(SystemExit):
+        app.parse_args(["--help"])
+    help_text = capsys.readouterr().out
+    assert "--demo" not in help_text
+    assert "--smoke-test" not in help_text
+    assert app.parse_args(["--smoke-test"]).smoke_test  # still works for the installer
+    with pytest.raises(SystemExit):
+        app.parse_args(["--demo"])
+    assert "does not include" in capsys.readouterr().err
+
+
+def test_help_offers_demo_in_a_source_checkout(capsys: Any) -> None:
+    import pytest
+
+    from desktop_app import app
+
+    assert app.demo_available()  # this checkout has local_idp/ and its packages
+    with pytest.raises(SystemExit):
+        app.parse_args(["--help"])
+    assert "--demo" in capsys.readouterr().out
