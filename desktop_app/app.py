@@ -18,9 +18,10 @@ import contextlib
 import dataclasses
 import importlib
 import logging
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -384,6 +385,32 @@ def create_application(argv: Sequence[str]) -> QApplication:
     return app
 
 
+def missing_display(env: Mapping[str, str] | None = None, platform: str = sys.platform) -> str:
+    """Why no window can open here, in words for people; "" when a display is there.
+
+    Checked before the QApplication exists: without a display Qt aborts the process (SIGABRT)
+    after a hint about reinstalling xcb-cursor0, which is not the problem.
+    """
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return ""
+    env = os.environ if env is None else env
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
+    has_x, has_wayland = bool(env.get("DISPLAY")), bool(env.get("WAYLAND_DISPLAY"))
+    if qpa in {"", "xcb", "wayland", "wayland-egl"}:
+        wanted = {"": has_x or has_wayland, "xcb": has_x}.get(qpa, has_wayland)
+        if not wanted:
+            what = {
+                "xcb": "DISPLAY is not set",
+                "": "neither DISPLAY nor WAYLAND_DISPLAY is set",
+            }.get(qpa, "WAYLAND_DISPLAY is not set")
+            return (
+                f"{APP_DISPLAY_NAME} needs a graphical desktop to open its window, but there is "
+                f"none here ({what}). Start it from your desktop session; over SSH, connect "
+                "with `ssh -X`; on a server without a screen, run it under `xvfb-run`."
+            )
+    return ""
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return {"endpoint": args.endpoint, "app_id": args.app_id}
 
@@ -404,6 +431,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The ``desktop-app`` entry point (also ``python -m desktop_app``)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging(verbose=args.verbose)
+    problem = missing_display()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     app = create_application([sys.argv[0]])
     app.setQuitOnLastWindowClosed(False)  # the loop ends through DesktopApp.quit
 

@@ -330,3 +330,46 @@ def test_the_window_module_does_not_load_the_auth_stack() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------- no display (issue 12 item 13)
+
+
+def test_no_display_says_so_instead_of_aborting(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}
+    }
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop_app"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1  # not -6 (SIGABRT)
+    assert "needs a graphical desktop" in result.stderr
+    assert "DISPLAY" in result.stderr
+    assert "xcb-cursor0" not in result.stderr  # Qt's misleading hint never appears
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({}, "neither DISPLAY nor WAYLAND_DISPLAY"),
+        ({"DISPLAY": ":0"}, ""),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, ""),
+        ({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"}, "DISPLAY is not set"),
+        ({"QT_QPA_PLATFORM": "wayland", "DISPLAY": ":0"}, "WAYLAND_DISPLAY is not set"),
+        ({"QT_QPA_PLATFORM": "offscreen"}, ""),
+    ],
+)
+def test_missing_display_reasons(env: dict[str, str], problem: str) -> None:
+    from desktop_app.app import missing_display
+
+    said = missing_display(env, platform="linux")
+    assert (problem in said) if problem else said == ""
+    assert missing_display({}, platform="win32") == ""
