@@ -103,6 +103,13 @@ def demo_hint(info: LocalIdpInfo) -> str:
     return hint
 
 
+def demo_keyring_service(app_id: str) -> str:
+    """The keyring service of ``--demo`` sessions: the same on every run (see _start_demo)."""
+    # The same prefix as the real entries (storage.SERVICE_PREFIX); "demo" is no URL, so it
+    # never collides with a real endpoint's entry.
+    return f"desktop_app:demo#{app_id}"
+
+
 class DesktopApp(QObject):
     """The running app: owns the window, the view model and the current AuthSession."""
 
@@ -304,13 +311,17 @@ class DesktopApp(QObject):
         settings = config.validate(raw)
         from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
 
-        # Use the keyring when there is one; a demo falls back to memory (and says so).
-        storage: KeyringStorage | SessionOnlyStorage = KeyringStorage.for_app(
-            settings.endpoint, settings.app_id, backend=self.keyring_backend
+        # Use the keyring when there is one; a demo falls back to memory (and says so). The
+        # entry is one fixed name, not the endpoint's (its port is new on every run), and the
+        # last run's session is removed first: its provider is gone, so it could only ever be
+        # an orphan in the person's keyring.
+        storage: KeyringStorage | SessionOnlyStorage = KeyringStorage(
+            demo_keyring_service(settings.app_id), backend=self.keyring_backend
         )
         note = ""
         try:
             await storage.load()
+            await storage.clear()
         except StorageError as exc:
             logger.info(
                 "Demo: keyring unavailable (%s); keeping tokens in memory", type(exc).__name__

@@ -172,6 +172,29 @@ def test_demo_mode_without_keyring_falls_back_to_memory(
     assert app.view_model.session.storage.location_label == "Memory only (this session)"
 
 
+def test_demo_runs_leave_no_orphan_in_the_keyring(
+    qtbot: Any, make_app: MakeApp, memory_keyring: InMemoryKeyring
+) -> None:
+    from desktop_app.app import demo_keyring_service
+
+    first = make_app(demo=True, keyring_backend=memory_keyring)
+    qtbot.waitUntil(lambda: first.view_model.page == "signed_out", timeout=WAIT_MS)
+    assert first.local_idp_info is not None
+    app_id = first.local_idp_info.app_id
+    port = first.local_idp_info.endpoint.rsplit(":", 1)[1]
+    session = first.view_model.session
+    assert session is not None
+    service = session.storage.service  # type: ignore[attr-defined]
+    assert service == demo_keyring_service(app_id)
+    assert port not in service  # the random port would make every run a new entry
+    # A previous run's session (its provider is gone): removed at start, not restored.
+    memory_keyring.set_password(service, "session", "left over by an earlier demo run")
+    second = make_app(demo=True, keyring_backend=memory_keyring)
+    qtbot.waitUntil(lambda: second.view_model.page == "signed_out", timeout=WAIT_MS)
+    assert not [key for key in memory_keyring.entries if key[0] == service]
+    assert "expired" not in second.view_model.banner_text
+
+
 # ---------------------------------------------------------------------- process level
 
 
