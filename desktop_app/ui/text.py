@@ -52,9 +52,20 @@ def isolate(text: str) -> str:
     return f"{_FSI}{text}{_PDI}" if text else ""
 
 
+# Bidi classes that can reorder the text around them (UAX #9 table 4); a value with none of
+# them (plain left-to-right text, digits) reads the same with or without an isolate.
+_REORDERING = frozenset(
+    {"R", "AL", "AN", "RLE", "RLO", "LRE", "LRO", "RLI", "LRI", "FSI", "PDF", "PDI"}
+)
+
+
 def one_line(value: object, *, limit: int = MAX_SHOWN) -> str:
-    """:func:`clean` then :func:`isolate`: ready to format into a sentence of ours."""
-    return isolate(clean(value, limit=limit))
+    """:func:`clean`, then :func:`isolate` when the value could reorder the sentence of ours
+    it is formatted into (right-to-left letters, directional controls)."""
+    text = clean(value, limit=limit)
+    if isinstance(value, str) and any(unicodedata.bidirectional(ch) in _REORDERING for ch in value):
+        return isolate(text)
+    return text
 
 
 def breakable(text: str) -> str:

@@ -146,3 +146,8 @@ def test_about_box_escapes_the_endpoint(window_for: WindowFor, qtbot: Any) -> No
     text = find(window.about_dialog, "About text", QLabel).text()
     assert "&lt;b&gt;x&lt;/b&gt;" in text
     window.about_dialog.close()
+
+
+def test_plain_left_to_right_values_are_not_wrapped() -> None:
+    assert one_line("alice") == "alice"
+    assert one_line("שלום") == "\u2068שלום\u2069"  # right-to-left letters are isolated
