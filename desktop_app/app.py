@@ -90,16 +90,14 @@ def default_prefs_path() -> Path:
 
 
 def demo_hint(info: LocalIdpInfo) -> str:
-    users = _tr(" or ").join(f"{u.username} / {u.password}" for u in info.users)
-    hint = _tr("Demo: sign in as {users} (local test server at {endpoint}).").format(
-        users=users, endpoint=info.endpoint
-    )
+    # Short on purpose: the endpoint is already shown above it, and a long centred paragraph
+    # of small text is hard to read.
+    users = _tr(", ").join(f"{u.username} / {u.password}" for u in info.users)
+    hint = _tr("Demo users: {users}").format(users=users)
     connector, upstream = info.social_connector, info.upstream
     if connector is not None and upstream is not None and upstream.users:
-        social_users = _tr(" or ").join(f"{u.username} / {u.password}" for u in upstream.users)
-        hint += "\n" + _tr("Continue with {name}: sign in there as {users}.").format(
-            name=connector.name, users=social_users
-        )
+        social_users = _tr(", ").join(f"{u.username} / {u.password}" for u in upstream.users)
+        hint += "\n" + _tr("{name}: {users}").format(name=connector.name, users=social_users)
     return hint
 
 

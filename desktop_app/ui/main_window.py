@@ -13,19 +13,22 @@ from typing import TypeVar
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
     QAction,
     QCloseEvent,
     QFont,
     QIcon,
     QImage,
+    QKeyEvent,
     QKeySequence,
+    QPalette,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -49,7 +52,9 @@ from desktop_app.ui.view_model import SessionViewModel
 
 logger = logging.getLogger(__name__)
 
-AVATAR_SIZE = 88
+AVATAR_SIZE = 72
+COLUMN_WIDTH = 560  # the widest a page's content gets; wider windows centre it
+MIN_SIZE = QSize(400, 420)
 
 _L = TypeVar("_L", bound=QLabel)
 
@@ -74,21 +79,20 @@ def _button(text: str, *, name: str) -> QPushButton:
     return button
 
 
-def _heading(label: _L, scale: float) -> _L:
-    font = QFont(label.font())
-    font.setPointSizeF(font.pointSizeF() * scale)
-    font.setBold(True)
-    label.setFont(font)
-    return label
-
-
 class ElidedLabel(QLabel):
     """One line of outside text (a name, an email address) that never widens the window: what
     does not fit ends in "…", and the tooltip shows it all."""
 
-    def __init__(self, *, name: str, selectable: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        selectable: bool = True,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
         super().__init__()
         self._full = ""
+        self._mode = mode
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setAccessibleName(name)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -109,7 +113,7 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         width = max(self.contentsRect().width(), 1)
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
+        shown = self.fontMetrics().elidedText(self._full, self._mode, width)
         self.setToolTip(self._full if shown != self._full else "")
         super().setText(shown)
 
@@ -124,6 +128,51 @@ class ElidedLabel(QLabel):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._elide()
+
+
+def _column(*, max_width: int = COLUMN_WIDTH) -> tuple[QScrollArea, QVBoxLayout]:
+    """A page: a scroll area (small windows scroll instead of clipping) around one centred
+    column of at most ``max_width`` pixels. Returns the page and the column's layout."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    content = QWidget()
+    row = QHBoxLayout(content)
+    row.setContentsMargins(theme.SPACE_L, theme.SPACE_S, theme.SPACE_L, theme.SPACE_L)
+    column = QWidget()
+    column.setMaximumWidth(max_width)
+    column.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(theme.SPACE_XS)
+    row.addStretch(0)
+    row.addWidget(column, 1)
+    row.addStretch(0)
+    scroll.setWidget(content)
+    return scroll, layout
+
+
+def _card(name: str) -> tuple[QFrame, QVBoxLayout]:
+    """A framed group (the profile, the session): reads as one thing."""
+    card = QFrame()
+    card.setObjectName("card")
+    card.setAccessibleName(name)
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(theme.SPACE_M, theme.SPACE_M, theme.SPACE_M, theme.SPACE_M)
+    layout.setSpacing(theme.SPACE_XS)
+    return card, layout
+
+
+def _centre(label: QLabel) -> QLabel:
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return label
+
+
+def _caption(label: _L) -> _L:
+    theme.set_text_style(label, theme.CAPTION)
+    label.setProperty("muted", True)
+    return label
 
 
 class MainWindow(QMainWindow):
@@ -147,6 +196,7 @@ class MainWindow(QMainWindow):
         self.prefs = prefs
         self.icon = icon or QIcon()
         self.about_dialog: AboutDialog | None = None
+        self.last_announcement = ""
         self.setWindowTitle(APP_DISPLAY_NAME)
         self.setWindowIcon(self.icon)
         self.setAccessibleName(self.tr("Main window"))
@@ -158,7 +208,8 @@ class MainWindow(QMainWindow):
         self._build_menu()
         central = QWidget()
         outer = QVBoxLayout(central)
-        outer.setContentsMargins(16, 12, 16, 16)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
         outer.addWidget(self._build_banner())
         self.pages = QStackedWidget()
         self.pages.setAccessibleName(self.tr("Pages"))
@@ -173,6 +224,13 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(widget)
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+        # Enter activates the focused button, as Space does (in a QMainWindow Qt only does
+        # that for auto-default buttons, which are off outside dialogs).
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(True)
+        self.setMinimumSize(MIN_SIZE)
+        theme.apply(self)
+        self._restyle()
 
         vm = self.vm
         vm.page_changed.connect(self._render_page)
@@ -202,7 +260,10 @@ class MainWindow(QMainWindow):
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         self.settings_action = QAction(self.tr("&Settings…"), self)
-        self.settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        # StandardKey.Preferences is empty on most Linux desktops; Ctrl+, is the common one.
+        shortcuts = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setShortcuts(shortcuts or [QKeySequence(self.tr("Ctrl+,"))])
+        self.settings_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.settings_action.triggered.connect(self.settings_requested)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -218,18 +279,23 @@ class MainWindow(QMainWindow):
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
 
-    def _build_banner(self) -> QFrame:
+    def _build_banner(self) -> QWidget:
+        # The banner lives in a slot that keeps its height when the banner hides, so showing
+        # or dismissing a message does not move the page under the pointer.
+        self.banner_slot = QWidget()
+        slot = QVBoxLayout(self.banner_slot)
+        slot.setContentsMargins(theme.SPACE_L, theme.SPACE_S, theme.SPACE_L, 0)
         self.banner = QFrame()
         self.banner.setObjectName("banner")
         self.banner.setAccessibleName(self.tr("Message"))
         layout = QHBoxLayout(self.banner)
-        layout.setContentsMargins(10, 8, 6, 8)
+        layout.setContentsMargins(theme.SPACE_S, theme.SPACE_XS, theme.SPACE_XS, theme.SPACE_XS)
         texts = QVBoxLayout()
+        texts.setSpacing(2)
         self.banner_text = _label(name=self.tr("Message text"), selectable=True)
-        bold = QFont(self.banner_text.font())
-        bold.setBold(True)
-        self.banner_text.setFont(bold)
         self.banner_advice = _label(name=self.tr("What to do"), selectable=True)
+        for label in (self.banner_text, self.banner_advice):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         texts.addWidget(self.banner_text)
         texts.addWidget(self.banner_advice)
         layout.addLayout(texts, 1)
@@ -240,35 +306,32 @@ class MainWindow(QMainWindow):
         self.banner_close.setAutoRaise(True)
         self.banner_close.clicked.connect(self.banner.hide)
         layout.addWidget(self.banner_close, 0, Qt.AlignmentFlag.AlignTop)
+        slot.addWidget(self.banner)
         self.banner.hide()
-        return self.banner
+        return self.banner_slot
 
     def _build_signed_out(self) -> QWidget:
-        page = QWidget()
+        page, layout = _column(max_width=420)
         page.setAccessibleName(self.tr("Signed out"))
-        layout = QVBoxLayout(page)
         layout.addStretch(1)
         logo = QLabel()
         logo.setAccessibleName(self.tr("App icon"))
-        logo.setPixmap(self.icon.pixmap(QSize(96, 96)))
-        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(logo)
-        title = _heading(_label(APP_DISPLAY_NAME, name=self.tr("App name")), 1.8)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(title)
+        logo.setPixmap(self.icon.pixmap(QSize(80, 80)))
+        layout.addWidget(_centre(logo))
+        layout.addSpacing(theme.SPACE_S)
+        title = _label(APP_DISPLAY_NAME, name=self.tr("App name"))
+        theme.set_text_style(title, theme.TITLE)
+        layout.addWidget(_centre(title))
         subtitle = _label(
             self.tr("Sign in with your Logto account. Your browser opens to finish."),
             name=self.tr("Welcome text"),
         )
-        subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(subtitle)
-        layout.addSpacing(12)
+        layout.addWidget(_centre(subtitle))
+        layout.addSpacing(theme.SPACE_M)
 
-        buttons = QVBoxLayout()
-        buttons.setSpacing(8)
         self.sign_in_button = _button(self.tr("&Sign in"), name=self.tr("Sign in"))
         self.sign_in_button.setDefault(True)
-        self.sign_in_button.setAutoDefault(True)
+        theme.make_primary(self.sign_in_button)
         self.sign_in_button.clicked.connect(self.vm.sign_in)
         self.create_account_button = _button(
             self.tr("&Create account"), name=self.tr("Create account")
@@ -277,52 +340,48 @@ class MainWindow(QMainWindow):
         self.social_button = _button("", name=self.tr("Continue with social account"))
         self.social_button.clicked.connect(self.vm.continue_with_social)
         for button in (self.sign_in_button, self.create_account_button, self.social_button):
-            button.setMinimumWidth(260)
-            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-            buttons.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addLayout(buttons)
-        layout.addSpacing(12)
-        self.endpoint_label = _label(name=self.tr("Logto endpoint"), selectable=True)
+            button.setMinimumHeight(36)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            layout.addWidget(button)
+            layout.addSpacing(theme.SPACE_XS)
+        layout.addSpacing(theme.SPACE_S)
+        self.endpoint_label = _caption(
+            ElidedLabel(name=self.tr("Logto endpoint"), mode=Qt.TextElideMode.ElideMiddle)
+        )
         self.endpoint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.endpoint_label)
-        self.hint_label = _label(name=self.tr("Hint"), selectable=True)
-        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.hint_label)
+        self.hint_label = _caption(_label(name=self.tr("Hint"), selectable=True))
+        self.hint_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(_centre(self.hint_label))
         layout.addStretch(2)
         return page
 
     def _build_waiting(self) -> QWidget:
-        page = QWidget()
+        page, layout = _column(max_width=460)
         page.setAccessibleName(self.tr("Waiting for the browser"))
-        layout = QVBoxLayout(page)
         layout.addStretch(1)
-        self.waiting_title = _heading(
-            _label(self.tr("Finish signing in in your browser"), name=self.tr("Waiting title")),
-            1.5,
+        self.waiting_title = _label(name=self.tr("Waiting title"))
+        theme.set_text_style(self.waiting_title, theme.TITLE)
+        layout.addWidget(_centre(self.waiting_title))
+        self.waiting_explanation = _label(name=self.tr("Waiting explanation"))
+        self.waiting_explanation.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
         )
-        self.waiting_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.waiting_title)
-        self.waiting_explanation = _label(
-            self.tr(
-                "A sign-in page has opened in your browser. Come back here when it says you "
-                "can close it."
-            ),
-            name=self.tr("Waiting explanation"),
-        )
-        self.waiting_explanation.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.waiting_explanation)
-        layout.addSpacing(8)
+        layout.addWidget(_centre(self.waiting_explanation))
+        layout.addSpacing(theme.SPACE_M)
         self.waiting_progress = QProgressBar()
         self.waiting_progress.setAccessibleName(self.tr("Time left to sign in"))
         self.waiting_progress.setTextVisible(False)
+        self.waiting_progress.setMaximumHeight(8)
         layout.addWidget(self.waiting_progress)
-        self.waiting_elapsed = _label(name=self.tr("Elapsed time"))
-        self.waiting_elapsed.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.waiting_elapsed)
-        layout.addSpacing(8)
+        self.waiting_elapsed = _caption(_label(name=self.tr("Elapsed time")))
+        layout.addWidget(_centre(self.waiting_elapsed))
+        layout.addSpacing(theme.SPACE_M)
         row = QHBoxLayout()
+        row.setSpacing(theme.SPACE_S)
         row.addStretch(1)
         self.cancel_button = _button(self.tr("C&ancel"), name=self.tr("Cancel sign-in"))
+        self.cancel_button.setToolTip(self.tr("Stop waiting for the browser (Esc)"))
         self.cancel_button.clicked.connect(self.vm.cancel)
         self.open_again_button = _button(
             self.tr("&Open browser again"), name=self.tr("Open browser again")
@@ -343,65 +402,80 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_signed_in(self) -> QWidget:
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setAccessibleName(self.tr("Signed in"))
-        page = QWidget()
-        layout = QVBoxLayout(page)
+        page, layout = _column()
+        page.setAccessibleName(self.tr("Signed in"))
+        layout.setSpacing(theme.SPACE_M)
+        layout.addStretch(1)
 
+        profile, who = _card(self.tr("Profile"))
         header = QHBoxLayout()
+        header.setSpacing(theme.SPACE_M)
         self.avatar = QLabel()
         self.avatar.setAccessibleName(self.tr("Avatar"))
         self.avatar.setFixedSize(AVATAR_SIZE, AVATAR_SIZE)
         header.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignTop)
-        who = QVBoxLayout()
-        self.name_label = _heading(ElidedLabel(name=self.tr("Name")), 1.5)
-        who.addWidget(self.name_label)
-        self.username_label = ElidedLabel(name=self.tr("Username"))
-        who.addWidget(self.username_label)
+        names = QVBoxLayout()
+        names.setSpacing(2)
+        self.name_label = ElidedLabel(name=self.tr("Name"))
+        theme.set_text_style(self.name_label, theme.TITLE)
+        names.addWidget(self.name_label)
+        self.username_label = _caption(ElidedLabel(name=self.tr("Username")))
+        names.addWidget(self.username_label)
         # The one rich-text label (for the coloured "verified" mark): the address is escaped.
         self.email_label = _label(name=self.tr("Email"), selectable=True)
         self.email_label.setTextFormat(Qt.TextFormat.RichText)
         self.email_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        who.addWidget(self.email_label)
-        self.user_id_label = ElidedLabel(name=self.tr("User ID"))
-        who.addWidget(self.user_id_label)
-        self.identities_label = _label(name=self.tr("Linked accounts"), selectable=True)
+        names.addWidget(self.email_label)
+        self.user_id_label = _caption(ElidedLabel(name=self.tr("User ID")))
+        names.addWidget(self.user_id_label)
+        self.identities_label = _caption(_label(name=self.tr("Linked accounts"), selectable=True))
         self.identities_label.setSizePolicy(
             QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
         )
-        who.addWidget(self.identities_label)
+        names.addWidget(self.identities_label)
+        names.addStretch(1)
+        header.addLayout(names, 1)
+        who.addLayout(header)
         self.offline_label = _label(
             self.tr("Offline: showing your saved profile."), name=self.tr("Offline note")
         )
         who.addWidget(self.offline_label)
-        who.addStretch(1)
-        header.addLayout(who, 1)
-        layout.addLayout(header)
+        layout.addWidget(profile)
 
-        tokens = QGroupBox(self.tr("Session"))
-        tokens.setAccessibleName(self.tr("Session"))
-        tokens_layout = QVBoxLayout(tokens)
+        session, tokens = _card(self.tr("Session"))
+        heading = _label(self.tr("Session"), name=self.tr("Session heading"))
+        theme.set_text_style(heading, theme.HEADING)
+        tokens.addWidget(heading)
         self.token_status_label = _label(name=self.tr("Token status"), selectable=True)
-        tokens_layout.addWidget(self.token_status_label)
-        layout.addWidget(tokens)
-
-        actions = QVBoxLayout()
+        self.token_status_label.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
+        tokens.addWidget(self.token_status_label)
+        tokens.addSpacing(theme.SPACE_S)
         self.refresh_button = _button(self.tr("&Refresh profile"), name=self.tr("Refresh profile"))
         self.refresh_button.clicked.connect(self.vm.refresh_profile)
         self.sign_out_button = _button(self.tr("Sign &out"), name=self.tr("Sign out"))
+        theme.make_primary(self.sign_out_button)
         self.sign_out_button.clicked.connect(self._sign_out)
-        self.end_session_checkbox = QCheckBox(self.tr("Also &end the browser session at Logto"))
-        self.end_session_checkbox.setAccessibleName(self.tr("End browser session too"))
-        self.end_session_checkbox.toggled.connect(self._end_session_toggled)
         buttons = QHBoxLayout()
+        buttons.setSpacing(theme.SPACE_S)
         buttons.addWidget(self.refresh_button)
-        buttons.addWidget(self.sign_out_button)
         buttons.addStretch(1)
-        actions.addLayout(buttons)
-        actions.addWidget(self.end_session_checkbox)
-        layout.addLayout(actions)
+        buttons.addWidget(self.sign_out_button)
+        tokens.addLayout(buttons)
+        self.end_session_checkbox = QCheckBox(
+            self.tr("Also sign out of Logto in the &browser (to switch accounts)")
+        )
+        self.end_session_checkbox.setAccessibleName(self.tr("End browser session too"))
+        self.end_session_checkbox.setAccessibleDescription(
+            self.tr(
+                "Ends the sign-in session in your browser too, so the next sign-in can be "
+                "someone else"
+            )
+        )
+        self.end_session_checkbox.toggled.connect(self._end_session_toggled)
+        tokens.addWidget(self.end_session_checkbox, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(session)
 
         self.details_toggle = QToolButton()
         self.details_toggle.setText(self.tr("&Token details"))
@@ -411,16 +485,22 @@ class MainWindow(QMainWindow):
         self.details_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.details_toggle.setAutoRaise(True)
         self.details_toggle.toggled.connect(self._set_details_open)
-        layout.addWidget(self.details_toggle)
+        layout.addWidget(self.details_toggle, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.details_panel = QWidget()
         self.details_panel.setAccessibleName(self.tr("Token details panel"))
         details = QVBoxLayout(self.details_panel)
         details.setContentsMargins(0, 0, 0, 0)
+        details.setSpacing(theme.SPACE_XS)
         details.addWidget(
-            _label(
-                self.tr("ID token claims (decoded; the token itself is never shown)"),
-                name=self.tr("ID token claims heading"),
+            _caption(
+                _label(
+                    self.tr(
+                        "ID token claims, decoded (times in your time zone; the token itself "
+                        "is never shown)"
+                    ),
+                    name=self.tr("ID token claims heading"),
+                )
             )
         )
         mono = QFont("monospace")
@@ -434,9 +514,7 @@ class MainWindow(QMainWindow):
         api_row = QHBoxLayout()
         self.api_resource_combo = QComboBox()
         self.api_resource_combo.setAccessibleName(self.tr("API resource"))
-        self.api_resource_combo.setSizePolicy(
-            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed
-        )
+        self.api_resource_combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.api_token_button = _button(self.tr("&Get API token"), name=self.tr("Get API token"))
         self.api_token_button.clicked.connect(self._get_api_token)
         api_row.addWidget(self.api_resource_combo, 1)
@@ -453,45 +531,45 @@ class MainWindow(QMainWindow):
         details.addWidget(self.api_claims_view)
         layout.addWidget(self.details_panel)
         self.details_panel.hide()
-        layout.addStretch(1)
-        scroll.setWidget(page)
-        return scroll
+        layout.addStretch(2)
+        return page
 
     def _build_busy(self) -> QWidget:
-        page = QWidget()
+        page, layout = _column(max_width=420)
         page.setAccessibleName(self.tr("Working"))
-        layout = QVBoxLayout(page)
         layout.addStretch(1)
-        self.busy_label = _heading(_label(name=self.tr("Progress")), 1.2)
-        self.busy_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.busy_label)
+        self.busy_label = _label(name=self.tr("Progress"))
+        theme.set_text_style(self.busy_label, theme.HEADING)
+        layout.addWidget(_centre(self.busy_label))
         bar = QProgressBar()
         bar.setRange(0, 0)
         bar.setTextVisible(False)
+        bar.setMaximumHeight(8)
         bar.setAccessibleName(self.tr("Working…"))
         layout.addWidget(bar)
         layout.addStretch(2)
         return page
 
     def _build_not_configured(self) -> QWidget:
-        page = QWidget()
+        page, layout = _column(max_width=440)
         page.setAccessibleName(self.tr("Not configured"))
-        layout = QVBoxLayout(page)
         layout.addStretch(1)
-        title = _heading(_label(self.tr("Connect to your Logto"), name=self.tr("Setup title")), 1.5)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(title)
+        title = _label(self.tr("Connect to your Logto"), name=self.tr("Setup title"))
+        theme.set_text_style(title, theme.TITLE)
+        layout.addWidget(_centre(title))
         setup = self.tr("Enter your Logto endpoint and the App ID of a Native app to start.")
         if self.demo_available:  # an installed app ships no local provider: no --demo there
             setup += " " + self.tr("Try it without a Logto account: run the app with --demo.")
         text = _label(setup, name=self.tr("Setup text"))
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(text)
+        layout.addWidget(_centre(text))
+        layout.addSpacing(theme.SPACE_M)
         self.open_settings_button = _button(
             self.tr("Open &Settings…"), name=self.tr("Open settings")
         )
-        self.open_settings_button.clicked.connect(self.settings_requested)
+        theme.make_primary(self.open_settings_button)
+        self.open_settings_button.setDefault(True)
         layout.addWidget(self.open_settings_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.open_settings_button.clicked.connect(self.settings_requested)
         layout.addStretch(2)
         return page
 
@@ -541,12 +619,40 @@ class MainWindow(QMainWindow):
             focus = {
                 "signed_out": self.sign_in_button,
                 "waiting": self.cancel_button,
-                "signed_in": self.refresh_button,
+                "signed_in": self.sign_out_button,
                 "not_configured": self.open_settings_button,
             }.get(widget_key)
             if focus is not None and self.isActiveWindow():
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
         self._render_waiting()
+        self._announce(self._page_summary(page))
+
+    def _page_summary(self, page: str) -> str:
+        return {
+            "signed_out": self.tr("Signed out"),
+            "error": self.tr("Sign-in did not complete. {problem}").format(
+                problem=clean(self.vm.banner_text, limit=300)
+            ),
+            "waiting": self.waiting_title.text(),
+            "completing": self.tr("Completing sign-in"),
+            "signed_in": self.tr("Signed in as {name}").format(name=clean(self.vm.display_name)),
+            "restoring": self.tr("Restoring your session"),
+            "signing_out": self.tr("Signing out"),
+            "starting": self.tr("Starting"),
+            "not_configured": self.tr("Not configured yet"),
+        }.get(page, "")
+
+    def _announce(self, text: str) -> None:
+        """Tell assistive technology about a state change (the window's accessible description
+        changes and an alert is raised, which screen readers speak)."""
+        if not text or text == self.last_announcement:
+            return
+        self.last_announcement = text
+        self.pages.setAccessibleDescription(text)
+        QAccessible.updateAccessibility(
+            QAccessibleEvent(self.pages, QAccessible.Event.DescriptionChanged)
+        )
+        QAccessible.updateAccessibility(QAccessibleEvent(self.pages, QAccessible.Event.Alert))
 
     @Slot()
     def _render_banner(self) -> None:
@@ -558,9 +664,18 @@ class MainWindow(QMainWindow):
         self.banner_advice.setText(advice)
         self.banner_advice.setAccessibleDescription(advice)
         self.banner_advice.setVisible(bool(advice))
+        # Only an error's headline is bold; a long notice in bold is hard to read.
+        font = QFont(self.banner_advice.font())
+        font.setBold(self.vm.banner_is_error)
+        self.banner_text.setFont(font)
         self.banner.setStyleSheet(theme.banner_style(self.palette(), error=self.vm.banner_is_error))
         self.banner.setProperty("error", self.vm.banner_is_error)
         self.banner.setVisible(bool(text))
+        # Keep room for a two-line message, so the page stays put when one comes and goes.
+        line = self.fontMetrics().lineSpacing()
+        self.banner_slot.setMinimumHeight(2 * line + 2 * theme.SPACE_XS + theme.SPACE_S + 4)
+        if text:
+            self._announce(text + (" " + advice if advice else ""))
 
     @Slot()
     def _render_waiting(self) -> None:
@@ -589,7 +704,7 @@ class MainWindow(QMainWindow):
                 )
             )
         else:
-            title = self.tr("Finish signing in in your browser")
+            title = self.tr("Continue in your browser")
             explanation = self.tr(
                 "A sign-in page has opened in your browser. Come back here when it says you "
                 "can close it."
@@ -686,13 +801,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def _render_settings(self) -> None:
         vm = self.vm
-        endpoint = breakable(vm.endpoint_text)
-        self.endpoint_label.setText(endpoint)
-        self.endpoint_label.setAccessibleDescription(vm.endpoint_text)
+        self.endpoint_label.set_full_text(clean(vm.endpoint_text, limit=400))
         social = clean(vm.social_name, limit=40)
         # "&" would make a mnemonic out of the next letter of the person's own text.
         self.social_button.setText(
-            self.tr("Continue with {name}").format(name=social.replace("&", "&&"))
+            self.tr("Con&tinue with {name}").format(name=social.replace("&", "&&"))
         )
         self.social_button.setVisible(bool(social))
         self.api_resource_combo.clear()
@@ -708,6 +821,11 @@ class MainWindow(QMainWindow):
             self.busy_label.setText(self.vm.hint)
 
     # ------------------------------------------------------------------ actions
+
+    @Slot()
+    def _cancel_by_key(self) -> None:
+        if self.cancel_button.isVisible() and self.cancel_button.isEnabled():
+            self.cancel_button.click()
 
     @Slot()
     def _sign_out(self) -> None:
@@ -752,8 +870,38 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ Qt overrides
 
+    def _restyle(self) -> None:
+        """Colours that follow the palette (light or dark): cards, secondary text."""
+        palette = self.palette()
+        c = theme.colours(palette)
+        for card in self.findChildren(QFrame, "card"):
+            card.setStyleSheet(
+                f"QFrame#card {{ background: {c.base}; border: 1px solid {c.border};"
+                f" border-radius: {theme.RADIUS}px; }}"
+            )
+        muted = theme.muted_colour(palette)
+        for label in self.findChildren(QLabel):
+            if label.property("muted"):
+                label_palette = label.palette()
+                label_palette.setColor(QPalette.ColorRole.WindowText, muted)
+                label.setPalette(label_palette)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Esc cancels the wait, wherever the focus is on the page (no button takes Esc, so it
+        # arrives here).
+        if (
+            event.key() == Qt.Key.Key_Escape
+            and self.pages.currentWidget() is self._page_widgets["waiting"]
+        ):
+            self._cancel_by_key()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in {QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange}:
+            theme.apply(self)
+            self._restyle()
             self._render_banner()
             self._render_profile()
         super().changeEvent(event)

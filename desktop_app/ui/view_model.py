@@ -64,6 +64,30 @@ def initials_for(name: str) -> str:
     return letters.upper()
 
 
+# JWT NumericDate claims (RFC 7519 4.1.4-4.1.6; OIDC Core 2: auth_time; RFC 9068: iat).
+TIME_CLAIMS = frozenset({"exp", "iat", "nbf", "auth_time", "updated_at"})
+
+
+def local_time(seconds: float) -> str:
+    """A NumericDate as the person's local date and time, e.g. ``2026-12-03 07:12:05 CET``."""
+    return datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def claims_text(claims: Mapping[str, Any]) -> str:
+    """Decoded claims for Token details: JSON, with times as local dates instead of epochs
+    (the epoch stays in brackets for whoever compares it with a log)."""
+    shown: dict[str, Any] = {}
+    for key, value in claims.items():
+        if key in TIME_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                shown[key] = f"{local_time(value)} ({int(value)})"
+            except (OverflowError, OSError, ValueError):
+                shown[key] = value
+        else:
+            shown[key] = value
+    return json.dumps(shown, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+
+
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -117,6 +141,10 @@ class SessionViewModel(QObject):
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.waiting_changed)
+        # The access token's "expires in m:ss" counts down while signed in.
+        self._token_ticker = QTimer(self)
+        self._token_ticker.setInterval(1000)
+        self._token_ticker.timeout.connect(self._tick_token_status)
 
     # ------------------------------------------------------------------ session wiring
 
@@ -147,6 +175,7 @@ class SessionViewModel(QObject):
         if session is None:
             self._set_page("not_configured")
             self._ticker.stop()
+            self._token_ticker.stop()
             return
         self._unsubscribe = session.subscribe(self._on_snapshot)
         self._on_snapshot(session.snapshot)
@@ -174,6 +203,11 @@ class SessionViewModel(QObject):
                 self._ticker.start()
         else:
             self._ticker.stop()
+        if page == "signed_in":
+            if not self._token_ticker.isActive():
+                self._token_ticker.start()
+        else:
+            self._token_ticker.stop()
         self._set_busy(snapshot.busy)
         self._update_profile(snapshot)
         if snapshot.state is not State.SIGNED_IN:
@@ -198,9 +232,7 @@ class SessionViewModel(QObject):
         if session is not None and snapshot.state is State.SIGNED_IN:
             status = self._describe_tokens(session)
             try:
-                claims = json.dumps(
-                    session.id_token_claims(), indent=2, sort_keys=True, default=str
-                )
+                claims = claims_text(session.id_token_claims())
             except DesktopAppError:
                 claims = ""
         if status != self._token_status_text:
@@ -209,6 +241,16 @@ class SessionViewModel(QObject):
         if claims != self._id_claims_text:
             self._id_claims_text = claims
             self.details_changed.emit()
+
+    @Slot()
+    def _tick_token_status(self) -> None:
+        session = self._session
+        if session is None or self._snapshot is None or self._snapshot.state is not State.SIGNED_IN:
+            return
+        status = self._describe_tokens(session)
+        if status != self._token_status_text:
+            self._token_status_text = status
+            self.token_status_changed.emit()
 
     def _describe_tokens(self, session: AuthSession) -> str:
         status = session.token_status()
@@ -533,7 +575,7 @@ class SessionViewModel(QObject):
         async def fetch() -> None:
             claims = await session.access_token_claims(resource)
             if self._session is session:
-                self._set_api_claims(json.dumps(claims, indent=2, sort_keys=True, default=str))
+                self._set_api_claims(claims_text(claims))
                 self._update_profile(session.snapshot)
 
         self._start("get API token", fetch())
@@ -541,6 +583,7 @@ class SessionViewModel(QObject):
     async def close(self) -> None:
         """Stop everything: pending tasks, then the session's network resources."""
         self._ticker.stop()
+        self._token_ticker.stop()
         session = self._session
         if self._unsubscribe is not None:
             self._unsubscribe()

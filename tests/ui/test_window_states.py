@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 from desktop_app.auth.state import State
@@ -123,3 +124,251 @@ def test_help_offers_demo_in_a_source_checkout(capsys: Any) -> None:
     with pytest.raises(SystemExit):
         app.parse_args(["--help"])
     assert "--demo" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- item 7: keyboard
+
+
+def signed_in(session: FakeSession) -> None:
+    session.emit(
+        State.SIGNED_IN,
+        profile={"sub": "usr_1", "name": "Alice Example", "username": "alice"},
+    )
+
+
+def test_escape_cancels_the_wait(window_for: WindowFor, qtbot: Any) -> None:
+    session = FakeSession()
+    window = window_for(session)
+    window.activateWindow()
+    waiting(session, sign_in_url=URL)
+    qtbot.keyClick(find(window, "Open browser again", QPushButton), Qt.Key.Key_Escape)
+    assert ("cancel",) in session.calls
+
+
+def test_enter_and_space_activate_the_focused_button(window_for: WindowFor, qtbot: Any) -> None:
+    session = FakeSession()
+    window = window_for(session)
+    create = find(window, "Create account", QPushButton)
+    create.setFocus()
+    qtbot.keyClick(create, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: ("sign_in", "signUp", None) in session.calls)
+    sign_in = find(window, "Sign in", QPushButton)
+    qtbot.keyClick(sign_in, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: ("sign_in", "signIn", None) in session.calls)
+    for button in window.findChildren(QPushButton):
+        assert button.autoDefault(), button.accessibleName()
+
+
+def test_focus_ring_is_two_pixels_and_visible(window_for: WindowFor) -> None:
+    from desktop_app.ui import theme
+
+    window = window_for(FakeSession())
+    sheet = window.styleSheet()
+    assert f"QPushButton:focus {{ border: {theme.FOCUS_RING_WIDTH}px solid" in sheet
+    assert theme.FOCUS_RING_WIDTH >= 2
+
+
+def test_shortcuts_for_settings_and_continue_with(window_for: WindowFor) -> None:
+    from desktop_app.config import Settings
+
+    session = FakeSession(
+        Settings(endpoint="https://t.logto.app", app_id="a", social_target="g", social_name="G")
+    )
+    window = window_for(session)
+    assert not window.settings_action.shortcut().isEmpty()
+    assert "&t" in find(window, "Continue with social account", QPushButton).text().lower()
+
+
+def test_waiting_page_focuses_cancel_and_signed_in_focuses_sign_out(
+    window_for: WindowFor, qtbot: Any
+) -> None:
+    session = FakeSession()
+    window = window_for(session)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    waiting(session, sign_in_url=URL)
+    assert find(window, "Cancel sign-in", QPushButton).hasFocus()
+    signed_in(session)
+    assert find(window, "Sign out", QPushButton).hasFocus()
+
+
+# ---------------------------------------------------------------------- item 8: small windows
+
+
+def test_the_smallest_window_scrolls_instead_of_clipping(window_for: WindowFor, qtbot: Any) -> None:
+    session = FakeSession()
+    window = window_for(session)
+    window.vm.set_hint("Demo users: alice / alice-password, bob / bob-password\nOAuth2: octo / x")
+    window.vm.show_error("Could not reach the Logto server.", "Check the endpoint in Settings.")
+    window.resize(window.minimumSize())
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize())
+    page = window.pages.currentWidget()
+    hint = find(window, "Hint", QLabel)
+    content = page.widget()
+    # The page is as tall as its content needs (so nothing is cut), and scrolls to show it.
+    assert content.height() >= content.minimumSizeHint().height()
+    assert hint.height() >= hint.heightForWidth(hint.width())
+    assert page.verticalScrollBar().maximum() > 0 or content.height() <= page.viewport().height()
+    # The banner is above the pages, never on top of the icon.
+    banner = window.banner.geometry().translated(window.banner.mapTo(window, QPoint(0, 0)))
+    pages = page.geometry().translated(page.mapTo(window, QPoint(0, 0)))
+    banner.moveTo(window.banner.mapTo(window, QPoint(0, 0)))
+    pages.moveTo(page.mapTo(window, QPoint(0, 0)))
+    assert not banner.intersects(pages)
+
+
+# ---------------------------------------------------------------------- item 9: countdown
+
+
+def test_the_expiry_countdown_ticks(window_for: WindowFor, qtbot: Any) -> None:
+    session = FakeSession()
+    window = window_for(session)
+    signed_in(session)
+    status = find(window, "Token status", QLabel)
+    first = status.text()
+    assert "(in " in first
+    qtbot.waitUntil(lambda: status.text() != first, timeout=3000)
+    assert "(in " in status.text()
+
+
+def test_token_details_show_local_times_not_epochs(window_for: WindowFor) -> None:
+    import json
+
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    session = FakeSession()
+    window = window_for(session)
+    signed_in(session)
+    claims = json.loads(find(window, "ID token claims", QPlainTextEdit).toPlainText())
+    assert claims["sub"] == "usr_1"
+    assert claims["iat"].startswith("2023-11-")  # 1_700_000_000, as a date
+    assert claims["iat"].endswith("(1700000000)")
+
+
+# ---------------------------------------------------------------------- item 11: banners
+
+
+def test_a_notice_is_not_all_bold_and_an_error_headline_is(window_for: WindowFor) -> None:
+    from desktop_app.errors import DesktopAppError
+
+    session = FakeSession()
+    window = window_for(session)
+    session.emit(
+        State.SIGNED_OUT,
+        notice="Signed out on this computer, but Logto could not be told. "
+        "The session will expire on its own.",
+    )
+    assert window.banner.isVisible()
+    assert not find(window, "Message text", QLabel).font().bold()
+    session.emit(State.ERROR, error=DesktopAppError("Could not reach Logto.", advice="Check it."))
+    assert find(window, "Message text", QLabel).font().bold()
+    assert not find(window, "What to do", QLabel).font().bold()
+
+
+def test_banners_do_not_move_the_page(window_for: WindowFor, qtbot: Any) -> None:
+    session = FakeSession()
+    window = window_for(session)
+    before = window.pages.geometry()
+    window.vm.show_notice("Signed out.")
+    qtbot.waitUntil(window.banner.isVisible)
+    window.centralWidget().layout().activate()
+    assert window.pages.geometry() == before
+    window.banner_close.click()
+    window.centralWidget().layout().activate()
+    assert window.pages.geometry() == before
+
+
+# ---------------------------------------------------------------------- item 6: switch accounts
+
+
+def test_sign_out_offers_to_end_the_browser_session_next_to_it(
+    window_for: WindowFor, qtbot: Any
+) -> None:
+    from PySide6.QtWidgets import QCheckBox
+
+    session = FakeSession()
+    window = window_for(session)
+    signed_in(session)
+    box = find(window, "End browser session too", QCheckBox)
+    assert "switch accounts" in box.text()
+    sign_out = find(window, "Sign out", QPushButton)
+    assert box.parentWidget() is sign_out.parentWidget()  # one group, not apart
+    box.setChecked(True)
+    sign_out.click()
+    qtbot.waitUntil(lambda: ("sign_out", True) in session.calls)
+
+
+# ---------------------------------------------------------------------- accessibility
+
+
+def accessible_tree_problems(window: Any) -> list[str]:
+    from PySide6.QtGui import QAccessible
+
+    interactive = {
+        QAccessible.Role.PushButton,
+        QAccessible.Role.CheckBox,
+        QAccessible.Role.ComboBox,
+        QAccessible.Role.EditableText,
+        QAccessible.Role.ProgressBar,
+        QAccessible.Role.PageTab,
+        QAccessible.Role.ButtonMenu,
+    }
+    problems: list[str] = []
+    seen = 0
+
+    def walk(iface: Any, depth: int) -> None:
+        nonlocal seen
+        if iface is None or not iface.isValid() or depth > 40:
+            return
+        seen += 1
+        state = iface.state()
+        named = bool(iface.text(QAccessible.Text.Name).strip())
+        if iface.role() in interactive and not state.invisible and not named:
+            obj = iface.object()
+            problems.append(f"{iface.role().name} {type(obj).__name__} has no name")
+        for i in range(iface.childCount()):
+            walk(iface.child(i), depth + 1)
+
+    walk(QAccessible.queryAccessibleInterface(window), 0)
+    assert seen > 10
+    return problems
+
+
+def test_every_state_has_named_controls_and_is_announced(
+    window_for: WindowFor, qtbot: Any, monkeypatch: Any
+) -> None:
+    from desktop_app.errors import DesktopAppError
+    from desktop_app.ui import main_window
+
+    events: list[Any] = []
+    real = main_window.QAccessible.updateAccessibility
+    monkeypatch.setattr(
+        main_window.QAccessible,
+        "updateAccessibility",
+        lambda event: (events.append(event.type()), real(event)),
+    )
+    unconfigured = window_for()
+    assert accessible_tree_problems(unconfigured) == []
+    session = FakeSession()
+    window = window_for(session)
+    states = [
+        lambda: session.emit(State.SIGNED_OUT),
+        lambda: waiting(session),
+        lambda: waiting(session, sign_in_url=URL, browser_opened=False),
+        lambda: session.emit(State.COMPLETING, busy=True),
+        lambda: signed_in(session),
+        lambda: session.emit(State.SIGNING_OUT, busy=True),
+        lambda: session.emit(State.ERROR, error=DesktopAppError("Nope.", advice="Try this.")),
+        lambda: session.emit(State.RESTORING, busy=True),
+    ]
+    for enter in states:
+        before = len(events)
+        announced = window.last_announcement
+        enter()
+        assert accessible_tree_problems(window) == [], window.vm.page
+        assert window.last_announcement != announced or len(events) == before, window.vm.page
+        if window.vm.page == "error":
+            assert "Nope." in window.last_announcement  # the banner is read out
+    from PySide6.QtGui import QAccessible
+
+    assert QAccessible.Event.Alert in events

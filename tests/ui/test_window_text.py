@@ -150,4 +150,5 @@ def test_about_box_escapes_the_endpoint(window_for: WindowFor, qtbot: Any) -> No
 
 def test_plain_left_to_right_values_are_not_wrapped() -> None:
     assert one_line("alice") == "alice"
-    assert one_line("שלום") == "\u2068שלום\u2069"  # right-to-left letters are isolated
+    shalom = "\u05e9\u05dc\u05d5\u05dd"
+    assert one_line(shalom) == f"\u2068{shalom}\u2069"  # right-to-left letters are isolated
