@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QAccessibleEvent,
     QAction,
     QCloseEvent,
+    QColor,
     QFont,
     QIcon,
     QImage,
@@ -250,6 +251,7 @@ class MainWindow(QMainWindow):
             geometry = prefs.geometry()
             if geometry is not None:
                 self.restoreGeometry(geometry)
+                self._fit_on_screen()
             self.end_session_checkbox.setChecked(prefs.end_browser_session)
             self._set_details_open(prefs.token_details_open)
         if prefs is None or prefs.geometry() is None:
@@ -822,6 +824,16 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ actions
 
+    def _fit_on_screen(self) -> None:
+        """A saved size larger than the screen (an older version grew to 32,767 px for a very
+        long endpoint) is brought back within the screen."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry().size()
+        if self.width() > room.width() or self.height() > room.height():
+            self.resize(self.size().boundedTo(room).expandedTo(self.minimumSize()))
+
     @Slot()
     def _cancel_by_key(self) -> None:
         if self.cancel_button.isVisible() and self.cancel_button.isEnabled():
@@ -879,6 +891,18 @@ class MainWindow(QMainWindow):
                 f"QFrame#card {{ background: {c.base}; border: 1px solid {c.border};"
                 f" border-radius: {theme.RADIUS}px; }}"
             )
+        for bar in self.findChildren(QProgressBar):
+            bar.setStyleSheet(
+                f"QProgressBar {{ border: none; background: {c.border}; border-radius: 3px; }}"
+                f" QProgressBar::chunk {{ background: {c.accent}; border-radius: 3px; }}"
+            )
+        # Fusion draws a check box's outline as the Window colour darkened by 140 %: 2.3:1 on a
+        # light field and all but invisible on a dark one (WCAG 1.4.11 wants 3:1). Give it a
+        # Window colour whose darker shade is theme's border colour.
+        for box in self.findChildren(QCheckBox):
+            box_palette = box.palette()
+            box_palette.setColor(QPalette.ColorRole.Window, QColor(c.border).lighter(140))
+            box.setPalette(box_palette)
         muted = theme.muted_colour(palette)
         for label in self.findChildren(QLabel):
             if label.property("muted"):

@@ -64,8 +64,10 @@ def initials_for(name: str) -> str:
     return letters.upper()
 
 
-# JWT NumericDate claims (RFC 7519 4.1.4-4.1.6; OIDC Core 2: auth_time; RFC 9068: iat).
-TIME_CLAIMS = frozenset({"exp", "iat", "nbf", "auth_time", "updated_at"})
+# JWT NumericDate claims (RFC 7519 4.1.4-4.1.6; OIDC Core 2: auth_time; 5.1: updated_at),
+# and Logto's created_at/updated_at, which are in milliseconds.
+TIME_CLAIMS = frozenset({"exp", "iat", "nbf", "auth_time", "updated_at", "created_at"})
+_MILLISECONDS = 100_000_000_000  # later than the year 5138 in seconds: it must be milliseconds
 
 
 def local_time(seconds: float) -> str:
@@ -79,8 +81,9 @@ def claims_text(claims: Mapping[str, Any]) -> str:
     shown: dict[str, Any] = {}
     for key, value in claims.items():
         if key in TIME_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = value / 1000 if value >= _MILLISECONDS else value
             try:
-                shown[key] = f"{local_time(value)} ({int(value)})"
+                shown[key] = f"{local_time(seconds)} ({int(value)})"
             except (OverflowError, OSError, ValueError):
                 shown[key] = value
         else:

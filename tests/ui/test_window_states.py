@@ -245,6 +245,62 @@ def test_token_details_show_local_times_not_epochs(window_for: WindowFor) -> Non
     assert claims["iat"].endswith("(1700000000)")
 
 
+def test_logto_millisecond_times_are_dates_too() -> None:
+    import json
+
+    from desktop_app.ui.view_model import claims_text
+
+    shown = json.loads(claims_text({"created_at": 1704067200000, "exp": True, "name": "x"}))
+    assert shown["created_at"].startswith(("2024-01-01", "2023-12-31"))  # by time zone
+    assert shown["exp"] is True  # not a number: left alone
+    assert shown["name"] == "x"
+
+
+def test_an_oversized_saved_window_comes_back_on_screen(qtbot: Any, tmp_path: Any) -> None:
+    from PySide6.QtCore import QByteArray
+
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.prefs import UiPrefs
+    from desktop_app.ui.view_model import SessionViewModel
+
+    prefs = UiPrefs(tmp_path / "ui.ini")
+    huge = MainWindow(SessionViewModel())
+    qtbot.addWidget(huge)
+    huge.resize(32767, 700)
+    prefs.set_geometry(QByteArray(huge.saveGeometry()))
+    window = MainWindow(SessionViewModel(), prefs=prefs)
+    qtbot.addWidget(window)
+    screen = window.screen().availableGeometry()
+    assert window.width() <= screen.width()
+
+
+def test_check_box_outline_meets_non_text_contrast(window_for: WindowFor) -> None:
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QCheckBox
+
+    from desktop_app.ui import theme
+
+    window = window_for(FakeSession())
+    box = find(window, "End browser session too", QCheckBox)
+    for palette in (window.style().standardPalette(), theme.dark_palette()):
+        window.setPalette(palette)  # light, then dark: the window restyles itself
+        outline = box.palette().color(QPalette.ColorRole.Window).darker(140)
+        base = box.palette().color(QPalette.ColorRole.Base)
+        assert contrast(outline, base) >= 3.0, theme.is_dark(palette)
+
+
+def contrast(a: Any, b: Any) -> float:
+    def lum(c: Any) -> float:
+        def ch(v: float) -> float:
+            v /= 255
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * ch(c.red()) + 0.7152 * ch(c.green()) + 0.0722 * ch(c.blue())
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 # ---------------------------------------------------------------------- item 11: banners
 
 
