@@ -131,8 +131,7 @@ class DesktopApp(QObject):
         self.overrides = dict(overrides or {})
         self.demo = demo
         # The system browser by default; it says why it did not open (e.g. Chromium as root).
-        self.browser = SystemBrowser() if open_browser is None else None
-        self.open_browser: BrowserOpener = open_browser or self.browser or SystemBrowser()
+        self.open_browser: BrowserOpener = open_browser or SystemBrowser()
         self.keyring_backend = keyring_backend
         self.local_idp_factory = local_idp_factory or _default_local_idp
         self.restore_on_start = restore_on_start
@@ -160,7 +159,9 @@ class DesktopApp(QObject):
         self._started: asyncio.Task[None] | None = None
 
     def _browser_problem(self) -> str:
-        return self.browser.last_problem if self.browser is not None else ""
+        # Any opener may say why it failed the way SystemBrowser does (``last_problem``).
+        problem = getattr(self.open_browser, "last_problem", "")
+        return problem if isinstance(problem, str) else ""
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -165,6 +165,17 @@ def _card(name: str) -> tuple[QFrame, QVBoxLayout]:
     return card, layout
 
 
+def _set_primary(button: QPushButton, primary: bool) -> None:
+    """:func:`theme.make_primary`, or back to an ordinary button (a state's primary action can
+    change while the page shows, e.g. Copy sign-in link once the browser failed)."""
+    if primary:
+        theme.make_primary(button)
+    elif button.property("primary"):
+        button.setProperty("primary", False)
+        button.style().unpolish(button)
+        button.style().polish(button)
+
+
 def _centre(label: QLabel) -> QLabel:
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     return label
@@ -701,8 +712,8 @@ class MainWindow(QMainWindow):
                 problem
                 + " "
                 + self.tr(
-                    "Click Copy sign-in link and paste it into a browser on this computer, "
-                    "then finish signing in there."
+                    "Use Copy sign-in link, paste the link into a browser on this computer and "
+                    "finish signing in there."
                 )
             )
         else:
@@ -717,10 +728,12 @@ class MainWindow(QMainWindow):
         failed = browser == "failed"
         if failed != self._browser_failed_shown:
             self._browser_failed_shown = failed
-            if failed and self.pages.currentWidget() is self._page_widgets["waiting"]:
-                self.copy_link_button.setDefault(True)
-                if self.isActiveWindow():
-                    self.copy_link_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            # With no browser, copying the link is the one way on: make it the primary action.
+            _set_primary(self.copy_link_button, failed)
+            self.copy_link_button.setDefault(failed)
+            on_page = self.pages.currentWidget() is self._page_widgets["waiting"]
+            if failed and on_page and self.isActiveWindow():
+                self.copy_link_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self.copy_link_button.setEnabled(vm.page == "waiting" and vm.has_sign_in_link)
 
     @Slot()

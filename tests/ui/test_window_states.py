@@ -61,6 +61,10 @@ def test_a_browser_that_failed_says_why_and_points_to_copy_link(
     copy = find(window, "Copy sign-in link", QPushButton)
     assert copy.isEnabled()
     assert copy.isDefault()  # Enter copies the link
+    assert copy.property("primary") is True  # and it looks like the way on
+    waiting(session, sign_in_url=URL, browser_opened=True)  # "Open browser again" worked
+    assert not copy.property("primary")
+    assert not copy.isDefault()
     assert not window.banner.isVisible()  # said once, on the page, not again in a banner
 
 
