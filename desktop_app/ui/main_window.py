@@ -74,9 +74,10 @@ def _label(text: str = "", *, name: str, wrap: bool = True, selectable: bool = F
     return label
 
 
-def _button(text: str, *, name: str) -> QPushButton:
+def _button(text: str, *, name: str, description: str = "") -> QPushButton:
     button = QPushButton(text)
     button.setAccessibleName(name)
+    button.setAccessibleDescription(description)
     return button
 
 
@@ -342,15 +343,25 @@ class MainWindow(QMainWindow):
         layout.addWidget(_centre(subtitle))
         layout.addSpacing(theme.SPACE_M)
 
-        self.sign_in_button = _button(self.tr("&Sign in"), name=self.tr("Sign in"))
+        self.sign_in_button = _button(
+            self.tr("&Sign in"),
+            name=self.tr("Sign in"),
+            description=self.tr("Opens Logto's sign-in page in your browser"),
+        )
         self.sign_in_button.setDefault(True)
         theme.make_primary(self.sign_in_button)
         self.sign_in_button.clicked.connect(self.vm.sign_in)
         self.create_account_button = _button(
-            self.tr("&Create account"), name=self.tr("Create account")
+            self.tr("&Create account"),
+            name=self.tr("Create account"),
+            description=self.tr("Opens Logto's sign-up page in your browser"),
         )
         self.create_account_button.clicked.connect(self.vm.create_account)
-        self.social_button = _button("", name=self.tr("Continue with social account"))
+        self.social_button = _button(
+            "",
+            name=self.tr("Continue with social account"),
+            description=self.tr("Signs in through the social account set in Settings"),
+        )
         self.social_button.clicked.connect(self.vm.continue_with_social)
         for button in (self.sign_in_button, self.create_account_button, self.social_button):
             button.setMinimumHeight(36)
@@ -393,15 +404,23 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()
         row.setSpacing(theme.SPACE_S)
         row.addStretch(1)
-        self.cancel_button = _button(self.tr("C&ancel"), name=self.tr("Cancel sign-in"))
+        self.cancel_button = _button(
+            self.tr("C&ancel"),
+            name=self.tr("Cancel sign-in"),
+            description=self.tr("Stops waiting for the browser (Esc)"),
+        )
         self.cancel_button.setToolTip(self.tr("Stop waiting for the browser (Esc)"))
         self.cancel_button.clicked.connect(self.vm.cancel)
         self.open_again_button = _button(
-            self.tr("&Open browser again"), name=self.tr("Open browser again")
+            self.tr("&Open browser again"),
+            name=self.tr("Open browser again"),
+            description=self.tr("Opens the same sign-in page once more"),
         )
         self.open_again_button.clicked.connect(self.vm.open_browser_again)
         self.copy_link_button = _button(
-            self.tr("Co&py sign-in link"), name=self.tr("Copy sign-in link")
+            self.tr("Co&py sign-in link"),
+            name=self.tr("Copy sign-in link"),
+            description=self.tr("Copies the sign-in page's address, to open it yourself"),
         )
         self.copy_link_button.setToolTip(
             self.tr("For when the browser did not open, e.g. over SSH or in WSL")
@@ -465,9 +484,17 @@ class MainWindow(QMainWindow):
         )
         tokens.addWidget(self.token_status_label)
         tokens.addSpacing(theme.SPACE_S)
-        self.refresh_button = _button(self.tr("&Refresh profile"), name=self.tr("Refresh profile"))
+        self.refresh_button = _button(
+            self.tr("&Refresh profile"),
+            name=self.tr("Refresh profile"),
+            description=self.tr("Loads your profile from Logto again"),
+        )
         self.refresh_button.clicked.connect(self.vm.refresh_profile)
-        self.sign_out_button = _button(self.tr("Sign &out"), name=self.tr("Sign out"))
+        self.sign_out_button = _button(
+            self.tr("Sign &out"),
+            name=self.tr("Sign out"),
+            description=self.tr("Removes your session from this computer and tells Logto"),
+        )
         theme.make_primary(self.sign_out_button)
         self.sign_out_button.clicked.connect(self._sign_out)
         buttons = QHBoxLayout()
@@ -493,6 +520,9 @@ class MainWindow(QMainWindow):
         self.details_toggle = QToolButton()
         self.details_toggle.setText(self.tr("&Token details"))
         self.details_toggle.setAccessibleName(self.tr("Token details"))
+        self.details_toggle.setAccessibleDescription(
+            self.tr("Shows or hides the decoded token claims")
+        )
         self.details_toggle.setCheckable(True)
         self.details_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.details_toggle.setArrowType(Qt.ArrowType.RightArrow)
@@ -528,7 +558,11 @@ class MainWindow(QMainWindow):
         self.api_resource_combo = QComboBox()
         self.api_resource_combo.setAccessibleName(self.tr("API resource"))
         self.api_resource_combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.api_token_button = _button(self.tr("&Get API token"), name=self.tr("Get API token"))
+        self.api_token_button = _button(
+            self.tr("&Get API token"),
+            name=self.tr("Get API token"),
+            description=self.tr("Gets an access token for the chosen API and shows its claims"),
+        )
         self.api_token_button.clicked.connect(self._get_api_token)
         api_row.addWidget(self.api_resource_combo, 1)
         api_row.addWidget(self.api_token_button)
@@ -577,7 +611,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(_centre(text))
         layout.addSpacing(theme.SPACE_M)
         self.open_settings_button = _button(
-            self.tr("Open &Settings…"), name=self.tr("Open settings")
+            self.tr("Open &Settings…"),
+            name=self.tr("Open settings"),
+            description=self.tr("Enter your Logto endpoint and App ID"),
         )
         theme.make_primary(self.open_settings_button)
         self.open_settings_button.setDefault(True)

@@ -394,6 +394,30 @@ def accessible_tree_problems(window: Any) -> list[str]:
     return problems
 
 
+def test_buttons_have_descriptions(window_for: WindowFor) -> None:
+    window = window_for(FakeSession())
+    undescribed = [
+        b.accessibleName()
+        for b in window.findChildren(QPushButton)
+        if not b.accessibleDescription()
+    ]
+    assert undescribed == []
+
+
+def test_avatar_initials_are_readable_on_their_colour() -> None:
+    from PySide6.QtGui import QColor
+
+    from desktop_app.ui import theme
+    from desktop_app.ui.avatar import placeholder_pixmap
+
+    for initials in ("AE", "B", "?", "ZZ", "OC", "MK"):
+        image = placeholder_pixmap(initials, 72).toImage()
+        background = image.pixelColor(6 + 30, 10)  # inside the circle, away from the letters
+        assert background.name() in theme.AVATAR_BACKGROUNDS
+        assert contrast(background, QColor(theme.AVATAR_TEXT)) >= 4.5
+        assert background.name() not in {"#c0504d", "#d08a2e"}  # no error red, no orange
+
+
 def test_every_state_has_named_controls_and_is_announced(
     window_for: WindowFor, qtbot: Any, monkeypatch: Any
 ) -> None:
