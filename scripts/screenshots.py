@@ -149,6 +149,9 @@ class Shooter:
         )
         desktop.window.resize(620, 660)
         desktop.start()
+        # Active, as on a desktop, so the focused control shows its focus ring.
+        desktop.window.raise_()
+        desktop.window.activateWindow()
         return desktop
 
     async def save(self, desktop: DesktopApp, name: str) -> None:

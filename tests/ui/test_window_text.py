@@ -49,7 +49,7 @@ def test_markup_in_the_profile_is_shown_as_text(window_for: WindowFor) -> None:
     )
     labels = window.findChildren(QLabel)
     for label in labels:
-        if label.accessibleName() in {"Email", "App icon", "Avatar"}:
+        if label.accessibleName() in {"Email", "App icon", "App logo", "Avatar"}:
             continue  # the escaped rich-text one, and pictures
         if label.textFormat() != Qt.TextFormat.PlainText:
             pytest.fail(f"{label.accessibleName()!r} may render markup")
