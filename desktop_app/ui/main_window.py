@@ -2,7 +2,15 @@
 
 No awaits and no imports from ``desktop_app.auth``: clicks call view-model slots, view-model
 signals update widgets. Every control has an accessible name (tests find widgets by it, and so
-do screen readers); every string goes through ``self.tr``.
+do screen readers) and buttons a description; every string goes through ``self.tr``.
+
+The layout follows ``theme``'s spacing and type scales: each page is one centred column in a
+scroll area (a small window scrolls, nothing is clipped); the signed-in page is a profile card
+and one *Session* card that holds the token status, Refresh, Sign out (the primary action) and
+the end-session choice. The banner sits above the pages in a slot that keeps its height, so a
+message does not move the page. State changes are announced to assistive technology
+(:meth:`MainWindow._announce`). Text from outside (Logto, the network, settings) goes through
+:mod:`desktop_app.ui.text` and plain-text labels only.
 """
 
 from __future__ import annotations
