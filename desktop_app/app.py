@@ -18,9 +18,10 @@ import contextlib
 import dataclasses
 import importlib
 import logging
+import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTr
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import __version__, config
-from desktop_app.auth.state import BrowserOpener, default_browser_opener
+from desktop_app.auth.state import BrowserOpener, SystemBrowser
 from desktop_app.config import Settings
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
 from desktop_app.log import setup_logging
@@ -59,6 +60,17 @@ def _default_local_idp() -> LocalIdp:
     return LocalIdp()
 
 
+def demo_available() -> bool:
+    """Whether ``--demo`` can run here: it needs the local provider (``local_idp/`` with its Node
+    packages), which a source checkout has and an installed (frozen) app does not ship."""
+    if getattr(sys, "frozen", False):
+        return False
+    from desktop_app.local_idp import local_idp_dir
+
+    idp_dir = local_idp_dir()
+    return (idp_dir / "server.mjs").is_file() and (idp_dir / "node_modules").is_dir()
+
+
 def _import_auth_stack() -> None:
     for name in AUTH_STACK:
         importlib.import_module(name)
@@ -79,17 +91,22 @@ def default_prefs_path() -> Path:
 
 
 def demo_hint(info: LocalIdpInfo) -> str:
-    users = _tr(" or ").join(f"{u.username} / {u.password}" for u in info.users)
-    hint = _tr("Demo: sign in as {users} (local test server at {endpoint}).").format(
-        users=users, endpoint=info.endpoint
-    )
+    # Short on purpose: the endpoint is already shown above it, and a long centred paragraph
+    # of small text is hard to read.
+    users = _tr(", ").join(f"{u.username} / {u.password}" for u in info.users)
+    hint = _tr("Demo users: {users}").format(users=users)
     connector, upstream = info.social_connector, info.upstream
     if connector is not None and upstream is not None and upstream.users:
-        social_users = _tr(" or ").join(f"{u.username} / {u.password}" for u in upstream.users)
-        hint += "\n" + _tr("Continue with {name}: sign in there as {users}.").format(
-            name=connector.name, users=social_users
-        )
+        social_users = _tr(", ").join(f"{u.username} / {u.password}" for u in upstream.users)
+        hint += "\n" + _tr("{name}: {users}").format(name=connector.name, users=social_users)
     return hint
+
+
+def demo_keyring_service(app_id: str) -> str:
+    """The keyring service of ``--demo`` sessions: the same on every run (see _start_demo)."""
+    # The same prefix as the real entries (storage.SERVICE_PREFIX); "demo" is no URL, so it
+    # never collides with a real endpoint's entry.
+    return f"desktop_app:demo#{app_id}"
 
 
 class DesktopApp(QObject):
@@ -101,7 +118,7 @@ class DesktopApp(QObject):
         config_path: Path | None = None,
         overrides: dict[str, object] | None = None,
         demo: bool = False,
-        open_browser: BrowserOpener = default_browser_opener,
+        open_browser: BrowserOpener | None = None,
         keyring_backend: Any = None,
         prefs_path: Path | None = None,
         local_idp_factory: Callable[[], LocalIdp] | None = None,
@@ -114,7 +131,8 @@ class DesktopApp(QObject):
         self.config_path = config_path
         self.overrides = dict(overrides or {})
         self.demo = demo
-        self.open_browser = open_browser
+        # The system browser by default; it says why it did not open (e.g. Chromium as root).
+        self.open_browser: BrowserOpener = open_browser or SystemBrowser()
         self.keyring_backend = keyring_backend
         self.local_idp_factory = local_idp_factory or _default_local_idp
         self.restore_on_start = restore_on_start
@@ -130,12 +148,24 @@ class DesktopApp(QObject):
         self.icon = app_icon()
         self.prefs = UiPrefs(prefs_path or default_prefs_path())
         self.runner = TaskRunner(self)
-        self.view_model = SessionViewModel(self.runner, clock=clock, parent=self)
-        self.window = MainWindow(self.view_model, icon=self.icon, prefs=self.prefs)
+        self.view_model = SessionViewModel(
+            self.runner, clock=clock, browser_problem=self._browser_problem, parent=self
+        )
+        self.window = MainWindow(
+            self.view_model,
+            icon=self.icon,
+            prefs=self.prefs,
+            demo_available=demo or demo_available(),
+        )
         self.window.settings_requested.connect(self.open_settings)
         self.window.quit_requested.connect(self.quit)
         self._finished: asyncio.Future[int] | None = None
         self._started: asyncio.Task[None] | None = None
+
+    def _browser_problem(self) -> str:
+        # Any opener may say why it failed the way SystemBrowser does (``last_problem``).
+        problem = getattr(self.open_browser, "last_problem", "")
+        return problem if isinstance(problem, str) else ""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -315,13 +345,17 @@ class DesktopApp(QObject):
         settings = config.validate(raw)
         from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
 
-        # Use the keyring when there is one; a demo falls back to memory (and says so).
-        storage: KeyringStorage | SessionOnlyStorage = KeyringStorage.for_app(
-            settings.endpoint, settings.app_id, backend=self.keyring_backend
+        # Use the keyring when there is one; a demo falls back to memory (and says so). The
+        # entry is one fixed name, not the endpoint's (its port is new on every run), and the
+        # last run's session is removed first: its provider is gone, so it could only ever be
+        # an orphan in the person's keyring.
+        storage: KeyringStorage | SessionOnlyStorage = KeyringStorage(
+            demo_keyring_service(settings.app_id), backend=self.keyring_backend
         )
         note = ""
         try:
             await storage.load()
+            await storage.clear()
         except StorageError as exc:
             logger.info(
                 "Demo: keyring unavailable (%s); keeping tokens in memory", type(exc).__name__
@@ -349,8 +383,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--endpoint", help="Logto endpoint, e.g. https://tenant.logto.app")
     parser.add_argument("--app-id", help="App ID of the Native app in the Logto Console")
     parser.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
+    demo = demo_available()
     parser.add_argument(
-        "--demo", action="store_true", help="start a local test IdP and sign in to it"
+        "--demo",
+        action="store_true",
+        # Not offered where it cannot run (the installed app ships no local provider).
+        help="start a local test IdP and sign in to it" if demo else argparse.SUPPRESS,
     )
     parser.add_argument(
         "--verbose", action="store_true", help="debug logging (tokens are still never logged)"
@@ -358,10 +396,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--smoke-test",
         action="store_true",
-        help="open and close the main window, then exit 0 (for installers)",
+        help=argparse.SUPPRESS,  # for installers and CI: open and close the window, exit 0
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.demo and not demo:
+        parser.error(
+            "--demo needs the local test sign-in server, which this installation does not "
+            "include. Try the demo from a source checkout with ./run demo."
+        )
+    return args
 
 
 def create_application(argv: Sequence[str]) -> QApplication:
@@ -387,6 +431,32 @@ def create_application(argv: Sequence[str]) -> QApplication:
     return app
 
 
+def missing_display(env: Mapping[str, str] | None = None, platform: str = sys.platform) -> str:
+    """Why no window can open here, in words for people; "" when a display is there.
+
+    Checked before the QApplication exists: without a display Qt aborts the process (SIGABRT)
+    after a hint about reinstalling xcb-cursor0, which is not the problem.
+    """
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return ""
+    env = os.environ if env is None else env
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
+    has_x, has_wayland = bool(env.get("DISPLAY")), bool(env.get("WAYLAND_DISPLAY"))
+    if qpa in {"", "xcb", "wayland", "wayland-egl"}:
+        wanted = {"": has_x or has_wayland, "xcb": has_x}.get(qpa, has_wayland)
+        if not wanted:
+            what = {
+                "xcb": "DISPLAY is not set",
+                "": "neither DISPLAY nor WAYLAND_DISPLAY is set",
+            }.get(qpa, "WAYLAND_DISPLAY is not set")
+            return (
+                f"{APP_DISPLAY_NAME} needs a graphical desktop to open its window, but there is "
+                f"none here ({what}). Start it from your desktop session; over SSH, connect "
+                "with `ssh -X`; on a server without a screen, run it under `xvfb-run`."
+            )
+    return ""
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return {"endpoint": args.endpoint, "app_id": args.app_id}
 
@@ -407,6 +477,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The ``desktop-app`` entry point (also ``python -m desktop_app``)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging(verbose=args.verbose)
+    problem = missing_display()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     app = create_application([sys.argv[0]])
     app.setQuitOnLastWindowClosed(False)  # the loop ends through DesktopApp.quit
 

@@ -7,16 +7,19 @@
 Under scripts/with-secret-service the tokens go to a real (throwaway) Secret Service, so the
 window says where a person's tokens would be; without one, an in-memory test keyring is used.
 
-States: signed-out (with the demo hint), waiting for the browser, signed-in, signed-in with the
-token details open, and an error; each in a light and a dark palette. The real app is driven
-against the local identity provider; headless Chromium (the test suite's ``person``) plays the
-browser for the signed-in shots. Nothing secret is drawn: the window never shows a token.
+States: first run (nothing configured), signed-out (with the demo hint), waiting for the
+browser, a browser that did not open (Chromium as root), signed-in, signed-in with the token
+details open, an error, the smallest window, and the browser tab the sign-in ends on (success
+and error); each in a light and a dark palette. The real app is driven against the local
+identity provider; headless Chromium (the test suite's ``person``) plays the browser for the
+signed-in shots. Nothing secret is drawn: the window never shows a token.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
 import tempfile
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from keyring.backend import KeyringBackend
 from keyring.backends import SecretService
+from playwright.sync_api import Route
 from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +39,7 @@ from desktop_app.auth.session import State  # noqa: E402
 from desktop_app.local_idp import LocalIdp, LocalIdpInfo  # noqa: E402
 from desktop_app.ui import theme  # noqa: E402
 from desktop_app.ui.qt_async import run_app  # noqa: E402
-from tests.fixtures.chromium import ChromiumPerson, look_only, sign_in_as  # noqa: E402
+from tests.fixtures.chromium import CHROMIUM, ChromiumPerson, look_only, sign_in_as  # noqa: E402
 from tests.fixtures.keyrings import InMemoryKeyring  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -62,6 +66,61 @@ def keyring_for_screenshots() -> KeyringBackend:
     return SecretService.Keyring()
 
 
+class RootChromium:
+    """A browser opener that fails the way Debian's chromium does for root (for the shot)."""
+
+    last_problem = "Chromium refuses to run as the root user, so no sign-in page opened."
+
+    def __call__(self, url: str) -> bool:
+        return False
+
+
+def _serve(body: bytes, csp: str) -> Callable[[Route], None]:
+    """A Playwright route handler answering with one page and its CSP, as the receiver does."""
+
+    def answer(route: Route) -> None:
+        route.fulfill(
+            body=body,
+            headers={"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": csp},
+        )
+
+    return answer
+
+
+def shoot_callback_pages(suffix: str, scale: float) -> None:
+    """The browser tab the sign-in ends on, as the loopback receiver serves it."""
+    from playwright.sync_api import sync_playwright
+
+    from desktop_app.auth import loopback
+
+    pages = {
+        "callback-success": loopback._finish_page(True, ""),
+        "callback-error": loopback._denied_page(
+            "access_denied", "You cancelled signing in at the provider."
+        ),
+    }
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            for scheme in ("light", "dark"):
+                context = browser.new_context(
+                    viewport={"width": 620, "height": 460},
+                    color_scheme=scheme,  # type: ignore[arg-type]
+                    device_scale_factor=scale,
+                )
+                page = context.new_page()
+                for name, callback_page in pages.items():
+                    page.route("http://127.0.0.1:9/callback", _serve(*callback_page.render()))
+                    page.goto("http://127.0.0.1:9/callback")
+                    path = OUT / f"{name}-{scheme}{suffix}.png"
+                    page.screenshot(path=str(path))
+                    page.unroute("http://127.0.0.1:9/callback")
+                    print(path)
+                context.close()
+        finally:
+            browser.close()
+
+
 class Shooter:
     def __init__(self, app: QApplication, info: LocalIdpInfo, person: ChromiumPerson, suffix: str):
         self.app = app
@@ -72,17 +131,27 @@ class Shooter:
         self.keyring = keyring_for_screenshots()
         self.count = 0
 
-    def build(self, overrides: dict[str, object], opener: Callable[[str], bool]) -> DesktopApp:
+    def build(
+        self,
+        overrides: dict[str, object],
+        opener: Callable[[str], bool],
+        *,
+        first_run_settings: bool = False,
+    ) -> DesktopApp:
         self.count += 1
         desktop = DesktopApp(
             overrides=overrides,
-            config_path=self.tmp / "config.toml",
+            config_path=self.tmp / f"config-{self.count}.toml",
             prefs_path=self.tmp / f"ui-{self.count}.ini",
             keyring_backend=self.keyring,
             open_browser=opener,
+            show_first_run_settings=first_run_settings,
         )
         desktop.window.resize(620, 660)
         desktop.start()
+        # Active, as on a desktop, so the focused control shows its focus ring.
+        desktop.window.raise_()
+        desktop.window.activateWindow()
         return desktop
 
     async def save(self, desktop: DesktopApp, name: str) -> None:
@@ -112,6 +181,12 @@ class Shooter:
         if info.social_connector is not None:  # as `--demo` configures it
             settings["social_target"] = info.social_connector.target
             settings["social_name"] = info.social_connector.name
+        # First run: nothing configured yet.
+        d = self.build({}, self.person.opener(look_only()))
+        await until(lambda: d.view_model.page == "not_configured")
+        await self.save(d, f"first-run-{palette_name}")
+        await self.close(d)
+
         # Signed out (with the demo hint, as `--demo` shows it).
         d = self.build(settings, self.person.opener(look_only()))
         d.view_model.set_hint(demo_hint(info))
@@ -122,6 +197,16 @@ class Shooter:
         await until(lambda: d.view_model.has_sign_in_link)
         await asyncio.sleep(2.2)  # the elapsed time ticks
         await self.save(d, f"waiting-{palette_name}")
+        d.view_model.cancel()
+        await until(lambda: d.view_model.page == "signed_out")
+        await self.close(d)
+
+        # The browser did not open (what Debian's chromium does when run as root).
+        d = self.build(settings, RootChromium())
+        await until(lambda: d.view_model.page == "signed_out")
+        d.view_model.sign_in()
+        await until(lambda: d.view_model.has_sign_in_link)
+        await self.save(d, f"browser-failed-{palette_name}")
         d.view_model.cancel()
         await until(lambda: d.view_model.page == "signed_out")
         await self.close(d)
@@ -146,6 +231,9 @@ class Shooter:
         d.view_model.sign_in()
         await until(lambda: d.view_model.page == "error")
         await self.save(d, f"error-{palette_name}")
+        # The same at the smallest size the window allows: it scrolls, nothing is cut.
+        d.window.resize(d.window.minimumSize())
+        await self.save(d, f"smallest-{palette_name}")
         await self.close(d)
 
 
@@ -165,6 +253,8 @@ async def main_async(app: QApplication, suffix: str) -> int:
     finally:
         await asyncio.to_thread(person.close)
         await asyncio.to_thread(idp.stop)
+    scale = float(os.environ.get("QT_SCALE_FACTOR", "1") or 1)
+    await asyncio.to_thread(shoot_callback_pages, suffix, scale)
     return 0
 
 

@@ -294,7 +294,8 @@ _PAGE_STILL_FINISHING = _Page(
 
 def _finish_page(ok: bool, message: str) -> _Page:
     if ok:
-        return _Page(True, "You're signed in", _echo(message) or "Sign-in completed.")
+        # (Not "Sign-in completed.": that only says the heading again.)
+        return _Page(True, "You're signed in", _echo(message) or "The app has your sign-in now.")
     return _Page(
         False,
         "Sign-in did not complete",

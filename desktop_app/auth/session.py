@@ -440,7 +440,8 @@ class AuthSession:
             self._emit(State.ERROR, error=exc)
             raise
         self._userinfo = {}
-        if end_browser_session and result.end_session_url:
+        # Logto unreachable (nothing revoked): its end-session page would be dead too.
+        if end_browser_session and result.end_session_url and result.revoked:
             await asyncio.to_thread(self._open_browser, result.end_session_url)
         notice = (
             "Signed out."

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from desktop_app import __version__
+from desktop_app.ui.text import breakable, clean
 
 APP_DISPLAY_NAME = "Desktop App"
 
@@ -30,14 +33,14 @@ class AboutDialog(QDialog):
         text.setOpenExternalLinks(True)
         text.setWordWrap(True)
         endpoint_line = (
-            self.tr("Logto endpoint: {endpoint}").format(endpoint=endpoint)
+            self.tr("Logto endpoint: {endpoint}").format(endpoint=clean(endpoint, limit=300))
             if endpoint
             else self.tr("Logto endpoint: not configured")
         )
         text.setText(
             f"<h3>{APP_DISPLAY_NAME} {__version__}</h3>"
             f"<p>{self.tr('Signs you in with Logto through your own browser (RFC 8252).')}</p>"
-            f"<p>{_escape(endpoint_line)}</p>"
+            f"<p>{html.escape(breakable(endpoint_line))}</p>"
             f"<p>{self.tr('Licence: MIT')}</p>"
         )
         text.setAccessibleName(self.tr("About text"))
@@ -48,7 +51,3 @@ class AboutDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.text = text
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

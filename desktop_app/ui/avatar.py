@@ -10,13 +10,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPixmap
 
+from desktop_app.ui import theme
+
 logger = logging.getLogger(__name__)
 
 MAX_AVATAR_BYTES = 2 * 1024 * 1024
 TRANSFER_TIMEOUT_MS = 10_000
-
-# Pleasant, readable with white text in both light and dark palettes.
-_PLACEHOLDER_COLOURS = ("#5b6ee1", "#2f9e8f", "#c0504d", "#8e5bd6", "#d08a2e", "#3c8dbc")
 
 
 def placeholder_pixmap(initials: str, size: int, dpr: float = 1.0) -> QPixmap:
@@ -24,7 +23,8 @@ def placeholder_pixmap(initials: str, size: int, dpr: float = 1.0) -> QPixmap:
     pixmap = QPixmap(int(size * dpr), int(size * dpr))
     pixmap.setDevicePixelRatio(dpr)
     pixmap.fill(Qt.GlobalColor.transparent)
-    colour = QColor(_PLACEHOLDER_COLOURS[sum(map(ord, initials)) % len(_PLACEHOLDER_COLOURS)])
+    # theme's avatar colours: white initials on each at >= 4.5:1, no red (it reads as an error).
+    colour = theme.avatar_background(initials)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
@@ -34,7 +34,7 @@ def placeholder_pixmap(initials: str, size: int, dpr: float = 1.0) -> QPixmap:
     font.setPixelSize(int(size * 0.4))
     font.setBold(True)
     painter.setFont(font)
-    painter.setPen(QColor("white"))
+    painter.setPen(QColor(theme.AVATAR_TEXT))
     painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, initials)
     painter.end()
     return pixmap

@@ -2,20 +2,42 @@
 
 No awaits and no imports from ``desktop_app.auth``: clicks call view-model slots, view-model
 signals update widgets. Every control has an accessible name (tests find widgets by it, and so
-do screen readers); every string goes through ``self.tr``.
+do screen readers) and buttons a description; every string goes through ``self.tr``.
+
+The layout follows ``theme``'s spacing and type scales: each page is one centred column in a
+scroll area (a small window scrolls, nothing is clipped); the signed-in page is a profile card
+and one *Session* card that holds the token status, Refresh, Sign out (the primary action) and
+the end-session choice. The banner sits above the pages in a slot that keeps its height, so a
+message does not move the page. State changes are announced to assistive technology
+(:meth:`MainWindow._announce`). Text from outside (Logto, the network, settings) goes through
+:mod:`desktop_app.ui.text` and plain-text labels only.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+from typing import TypeVar
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QIcon, QImage, QKeySequence
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QAction,
+    QCloseEvent,
+    QColor,
+    QFont,
+    QIcon,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -34,15 +56,22 @@ from desktop_app.ui import theme
 from desktop_app.ui.about import APP_DISPLAY_NAME, AboutDialog
 from desktop_app.ui.avatar import AvatarLoader, placeholder_pixmap, rounded
 from desktop_app.ui.prefs import UiPrefs
+from desktop_app.ui.text import breakable, clean, message, one_line
 from desktop_app.ui.view_model import SessionViewModel
 
 logger = logging.getLogger(__name__)
 
-AVATAR_SIZE = 88
+AVATAR_SIZE = 72
+COLUMN_WIDTH = 560  # the widest a page's content gets; wider windows centre it
+MIN_SIZE = QSize(400, 420)
+
+_L = TypeVar("_L", bound=QLabel)
 
 
 def _label(text: str = "", *, name: str, wrap: bool = True, selectable: bool = False) -> QLabel:
     label = QLabel(text)
+    # Never AutoText: a label may show text from Logto or the network (issue 10 item 3).
+    label.setTextFormat(Qt.TextFormat.PlainText)
     label.setAccessibleName(name)
     label.setWordWrap(wrap)
     if selectable:
@@ -53,17 +82,117 @@ def _label(text: str = "", *, name: str, wrap: bool = True, selectable: bool = F
     return label
 
 
-def _button(text: str, *, name: str) -> QPushButton:
+def _button(text: str, *, name: str, description: str = "") -> QPushButton:
     button = QPushButton(text)
     button.setAccessibleName(name)
+    button.setAccessibleDescription(description)
     return button
 
 
-def _heading(label: QLabel, scale: float) -> QLabel:
-    font = QFont(label.font())
-    font.setPointSizeF(font.pointSizeF() * scale)
-    font.setBold(True)
-    label.setFont(font)
+class ElidedLabel(QLabel):
+    """One line of outside text (a name, an email address) that never widens the window: what
+    does not fit ends in "…", and the tooltip shows it all."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        selectable: bool = True,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
+        super().__init__()
+        self._full = ""
+        self._mode = mode
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setAccessibleName(name)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        if selectable:
+            self.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextSelectableByMouse
+                | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            )
+
+    def full_text(self) -> str:
+        """The whole text, however much of it fits."""
+        return self._full
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setAccessibleDescription(text)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(self.contentsRect().width(), 1)
+        shown = self.fontMetrics().elidedText(self._full, self._mode, width)
+        self.setToolTip(self._full if shown != self._full else "")
+        super().setText(shown)
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        wanted = self.fontMetrics().horizontalAdvance(self._full) + 4
+        return QSize(min(wanted, 480), hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+
+def _column(*, max_width: int = COLUMN_WIDTH) -> tuple[QScrollArea, QVBoxLayout]:
+    """A page: a scroll area (small windows scroll instead of clipping) around one centred
+    column of at most ``max_width`` pixels. Returns the page and the column's layout."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    content = QWidget()
+    row = QHBoxLayout(content)
+    row.setContentsMargins(theme.SPACE_L, theme.SPACE_S, theme.SPACE_L, theme.SPACE_L)
+    column = QWidget()
+    column.setMaximumWidth(max_width)
+    column.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(theme.SPACE_XS)
+    row.addStretch(0)
+    row.addWidget(column, 1)
+    row.addStretch(0)
+    scroll.setWidget(content)
+    return scroll, layout
+
+
+def _card(name: str) -> tuple[QFrame, QVBoxLayout]:
+    """A framed group (the profile, the session): reads as one thing."""
+    card = QFrame()
+    card.setObjectName("card")
+    card.setAccessibleName(name)
+    layout = QVBoxLayout(card)
+    layout.setContentsMargins(theme.SPACE_M, theme.SPACE_M, theme.SPACE_M, theme.SPACE_M)
+    layout.setSpacing(theme.SPACE_XS)
+    return card, layout
+
+
+def _set_primary(button: QPushButton, primary: bool) -> None:
+    """:func:`theme.make_primary`, or back to an ordinary button (a state's primary action can
+    change while the page shows, e.g. Copy sign-in link once the browser failed)."""
+    if primary:
+        theme.make_primary(button)
+    elif button.property("primary"):
+        button.setProperty("primary", False)
+        button.style().unpolish(button)
+        button.style().polish(button)
+
+
+def _centre(label: QLabel) -> QLabel:
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return label
+
+
+def _caption(label: _L) -> _L:
+    theme.set_text_style(label, theme.CAPTION)
+    label.setProperty("muted", True)
     return label
 
 
@@ -79,13 +208,16 @@ class MainWindow(QMainWindow):
         *,
         icon: QIcon | None = None,
         prefs: UiPrefs | None = None,
+        demo_available: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.demo_available = demo_available
         self.vm = view_model
         self.prefs = prefs
         self.icon = icon or QIcon()
         self.about_dialog: AboutDialog | None = None
+        self.last_announcement = ""
         self.setWindowTitle(APP_DISPLAY_NAME)
         self.setWindowIcon(self.icon)
         self.setAccessibleName(self.tr("Main window"))
@@ -93,10 +225,12 @@ class MainWindow(QMainWindow):
         self._avatar_loader.loaded.connect(self._show_avatar_image)
         self._avatar_loader.failed.connect(self._show_avatar_placeholder)
 
+        self._browser_failed_shown = False
         self._build_menu()
         central = QWidget()
         outer = QVBoxLayout(central)
-        outer.setContentsMargins(16, 12, 16, 16)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
         outer.addWidget(self._build_banner())
         self.pages = QStackedWidget()
         self.pages.setAccessibleName(self.tr("Pages"))
@@ -111,6 +245,13 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(widget)
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+        # Enter activates the focused button, as Space does (in a QMainWindow Qt only does
+        # that for auto-default buttons, which are off outside dialogs).
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(True)
+        self.setMinimumSize(MIN_SIZE)
+        theme.apply(self)
+        self._restyle()
 
         vm = self.vm
         vm.page_changed.connect(self._render_page)
@@ -130,6 +271,7 @@ class MainWindow(QMainWindow):
             geometry = prefs.geometry()
             if geometry is not None:
                 self.restoreGeometry(geometry)
+                self._fit_on_screen()
             self.end_session_checkbox.setChecked(prefs.end_browser_session)
             self._set_details_open(prefs.token_details_open)
         if prefs is None or prefs.geometry() is None:
@@ -140,7 +282,10 @@ class MainWindow(QMainWindow):
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         self.settings_action = QAction(self.tr("&Settings…"), self)
-        self.settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        # StandardKey.Preferences is empty on most Linux desktops; Ctrl+, is the common one.
+        shortcuts = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+        self.settings_action.setShortcuts(shortcuts or [QKeySequence(self.tr("Ctrl+,"))])
+        self.settings_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.settings_action.triggered.connect(self.settings_requested)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
@@ -156,18 +301,23 @@ class MainWindow(QMainWindow):
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
 
-    def _build_banner(self) -> QFrame:
+    def _build_banner(self) -> QWidget:
+        # The banner lives in a slot that keeps its height when the banner hides, so showing
+        # or dismissing a message does not move the page under the pointer.
+        self.banner_slot = QWidget()
+        slot = QVBoxLayout(self.banner_slot)
+        slot.setContentsMargins(theme.SPACE_L, theme.SPACE_S, theme.SPACE_L, 0)
         self.banner = QFrame()
         self.banner.setObjectName("banner")
         self.banner.setAccessibleName(self.tr("Message"))
         layout = QHBoxLayout(self.banner)
-        layout.setContentsMargins(10, 8, 6, 8)
+        layout.setContentsMargins(theme.SPACE_S, theme.SPACE_XS, theme.SPACE_XS, theme.SPACE_XS)
         texts = QVBoxLayout()
+        texts.setSpacing(2)
         self.banner_text = _label(name=self.tr("Message text"), selectable=True)
-        bold = QFont(self.banner_text.font())
-        bold.setBold(True)
-        self.banner_text.setFont(bold)
         self.banner_advice = _label(name=self.tr("What to do"), selectable=True)
+        for label in (self.banner_text, self.banner_advice):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         texts.addWidget(self.banner_text)
         texts.addWidget(self.banner_advice)
         layout.addLayout(texts, 1)
@@ -178,96 +328,107 @@ class MainWindow(QMainWindow):
         self.banner_close.setAutoRaise(True)
         self.banner_close.clicked.connect(self.banner.hide)
         layout.addWidget(self.banner_close, 0, Qt.AlignmentFlag.AlignTop)
+        slot.addWidget(self.banner)
         self.banner.hide()
-        return self.banner
+        return self.banner_slot
 
     def _build_signed_out(self) -> QWidget:
-        page = QWidget()
+        page, layout = _column(max_width=420)
         page.setAccessibleName(self.tr("Signed out"))
-        layout = QVBoxLayout(page)
         layout.addStretch(1)
         logo = QLabel()
         logo.setAccessibleName(self.tr("App icon"))
-        logo.setPixmap(self.icon.pixmap(QSize(96, 96)))
-        logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(logo)
-        title = _heading(_label(APP_DISPLAY_NAME, name=self.tr("App name")), 1.8)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(title)
+        logo.setPixmap(self.icon.pixmap(QSize(80, 80)))
+        layout.addWidget(_centre(logo))
+        layout.addSpacing(theme.SPACE_S)
+        title = _label(APP_DISPLAY_NAME, name=self.tr("App name"))
+        theme.set_text_style(title, theme.TITLE)
+        layout.addWidget(_centre(title))
         subtitle = _label(
             self.tr("Sign in with your Logto account. Your browser opens to finish."),
             name=self.tr("Welcome text"),
         )
-        subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(subtitle)
-        layout.addSpacing(12)
+        layout.addWidget(_centre(subtitle))
+        layout.addSpacing(theme.SPACE_M)
 
-        buttons = QVBoxLayout()
-        buttons.setSpacing(8)
-        self.sign_in_button = _button(self.tr("&Sign in"), name=self.tr("Sign in"))
+        self.sign_in_button = _button(
+            self.tr("&Sign in"),
+            name=self.tr("Sign in"),
+            description=self.tr("Opens Logto's sign-in page in your browser"),
+        )
         self.sign_in_button.setDefault(True)
-        self.sign_in_button.setAutoDefault(True)
+        theme.make_primary(self.sign_in_button)
         self.sign_in_button.clicked.connect(self.vm.sign_in)
         self.create_account_button = _button(
-            self.tr("&Create account"), name=self.tr("Create account")
+            self.tr("&Create account"),
+            name=self.tr("Create account"),
+            description=self.tr("Opens Logto's sign-up page in your browser"),
         )
         self.create_account_button.clicked.connect(self.vm.create_account)
-        self.social_button = _button("", name=self.tr("Continue with social account"))
+        self.social_button = _button(
+            "",
+            name=self.tr("Continue with social account"),
+            description=self.tr("Signs in through the social account set in Settings"),
+        )
         self.social_button.clicked.connect(self.vm.continue_with_social)
         for button in (self.sign_in_button, self.create_account_button, self.social_button):
-            button.setMinimumWidth(260)
-            button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-            buttons.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addLayout(buttons)
-        layout.addSpacing(12)
-        self.endpoint_label = _label(name=self.tr("Logto endpoint"), selectable=True)
+            button.setMinimumHeight(36)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            layout.addWidget(button)
+            layout.addSpacing(theme.SPACE_XS)
+        layout.addSpacing(theme.SPACE_S)
+        self.endpoint_label = _caption(
+            ElidedLabel(name=self.tr("Logto endpoint"), mode=Qt.TextElideMode.ElideMiddle)
+        )
         self.endpoint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.endpoint_label)
-        self.hint_label = _label(name=self.tr("Hint"), selectable=True)
-        self.hint_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.hint_label)
+        self.hint_label = _caption(_label(name=self.tr("Hint"), selectable=True))
+        self.hint_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(_centre(self.hint_label))
         layout.addStretch(2)
         return page
 
     def _build_waiting(self) -> QWidget:
-        page = QWidget()
+        page, layout = _column(max_width=460)
         page.setAccessibleName(self.tr("Waiting for the browser"))
-        layout = QVBoxLayout(page)
         layout.addStretch(1)
-        self.waiting_title = _heading(
-            _label(self.tr("Finish signing in in your browser"), name=self.tr("Waiting title")),
-            1.5,
+        self.waiting_title = _label(name=self.tr("Waiting title"))
+        theme.set_text_style(self.waiting_title, theme.TITLE)
+        layout.addWidget(_centre(self.waiting_title))
+        self.waiting_explanation = _label(name=self.tr("Waiting explanation"))
+        self.waiting_explanation.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
         )
-        self.waiting_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.waiting_title)
-        self.waiting_explanation = _label(
-            self.tr(
-                "A sign-in page has opened in your browser. Come back here when it says you "
-                "can close it."
-            ),
-            name=self.tr("Waiting explanation"),
-        )
-        self.waiting_explanation.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.waiting_explanation)
-        layout.addSpacing(8)
+        layout.addWidget(_centre(self.waiting_explanation))
+        layout.addSpacing(theme.SPACE_M)
         self.waiting_progress = QProgressBar()
         self.waiting_progress.setAccessibleName(self.tr("Time left to sign in"))
         self.waiting_progress.setTextVisible(False)
+        self.waiting_progress.setMaximumHeight(8)
         layout.addWidget(self.waiting_progress)
-        self.waiting_elapsed = _label(name=self.tr("Elapsed time"))
-        self.waiting_elapsed.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.waiting_elapsed)
-        layout.addSpacing(8)
+        self.waiting_elapsed = _caption(_label(name=self.tr("Elapsed time")))
+        layout.addWidget(_centre(self.waiting_elapsed))
+        layout.addSpacing(theme.SPACE_M)
         row = QHBoxLayout()
+        row.setSpacing(theme.SPACE_S)
         row.addStretch(1)
-        self.cancel_button = _button(self.tr("C&ancel"), name=self.tr("Cancel sign-in"))
+        self.cancel_button = _button(
+            self.tr("C&ancel"),
+            name=self.tr("Cancel sign-in"),
+            description=self.tr("Stops waiting for the browser (Esc)"),
+        )
+        self.cancel_button.setToolTip(self.tr("Stop waiting for the browser (Esc)"))
         self.cancel_button.clicked.connect(self.vm.cancel)
         self.open_again_button = _button(
-            self.tr("&Open browser again"), name=self.tr("Open browser again")
+            self.tr("&Open browser again"),
+            name=self.tr("Open browser again"),
+            description=self.tr("Opens the same sign-in page once more"),
         )
         self.open_again_button.clicked.connect(self.vm.open_browser_again)
         self.copy_link_button = _button(
-            self.tr("Co&py sign-in link"), name=self.tr("Copy sign-in link")
+            self.tr("Co&py sign-in link"),
+            name=self.tr("Copy sign-in link"),
+            description=self.tr("Copies the sign-in page's address, to open it yourself"),
         )
         self.copy_link_button.setToolTip(
             self.tr("For when the browser did not open, e.g. over SSH or in WSL")
@@ -281,79 +442,116 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_signed_in(self) -> QWidget:
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setAccessibleName(self.tr("Signed in"))
-        page = QWidget()
-        layout = QVBoxLayout(page)
+        page, layout = _column()
+        page.setAccessibleName(self.tr("Signed in"))
+        layout.setSpacing(theme.SPACE_M)
+        layout.addStretch(1)
 
+        profile, who = _card(self.tr("Profile"))
         header = QHBoxLayout()
+        header.setSpacing(theme.SPACE_M)
         self.avatar = QLabel()
         self.avatar.setAccessibleName(self.tr("Avatar"))
         self.avatar.setFixedSize(AVATAR_SIZE, AVATAR_SIZE)
         header.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignTop)
-        who = QVBoxLayout()
-        self.name_label = _heading(_label(name=self.tr("Name"), selectable=True), 1.5)
-        who.addWidget(self.name_label)
-        self.username_label = _label(name=self.tr("Username"), selectable=True)
-        who.addWidget(self.username_label)
+        names = QVBoxLayout()
+        names.setSpacing(2)
+        self.name_label = ElidedLabel(name=self.tr("Name"))
+        theme.set_text_style(self.name_label, theme.TITLE)
+        names.addWidget(self.name_label)
+        self.username_label = _caption(ElidedLabel(name=self.tr("Username")))
+        names.addWidget(self.username_label)
+        # The one rich-text label (for the coloured "verified" mark): the address is escaped.
         self.email_label = _label(name=self.tr("Email"), selectable=True)
         self.email_label.setTextFormat(Qt.TextFormat.RichText)
-        who.addWidget(self.email_label)
-        self.user_id_label = _label(name=self.tr("User ID"), selectable=True)
-        who.addWidget(self.user_id_label)
-        self.identities_label = _label(name=self.tr("Linked accounts"), selectable=True)
-        who.addWidget(self.identities_label)
+        self.email_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        names.addWidget(self.email_label)
+        self.user_id_label = _caption(ElidedLabel(name=self.tr("User ID")))
+        names.addWidget(self.user_id_label)
+        self.identities_label = _caption(_label(name=self.tr("Linked accounts"), selectable=True))
+        self.identities_label.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
+        names.addWidget(self.identities_label)
+        names.addStretch(1)
+        header.addLayout(names, 1)
+        who.addLayout(header)
         self.offline_label = _label(
             self.tr("Offline: showing your saved profile."), name=self.tr("Offline note")
         )
         who.addWidget(self.offline_label)
-        who.addStretch(1)
-        header.addLayout(who, 1)
-        layout.addLayout(header)
+        layout.addWidget(profile)
 
-        tokens = QGroupBox(self.tr("Session"))
-        tokens.setAccessibleName(self.tr("Session"))
-        tokens_layout = QVBoxLayout(tokens)
+        session, tokens = _card(self.tr("Session"))
+        heading = _label(self.tr("Session"), name=self.tr("Session heading"))
+        theme.set_text_style(heading, theme.HEADING)
+        tokens.addWidget(heading)
         self.token_status_label = _label(name=self.tr("Token status"), selectable=True)
-        tokens_layout.addWidget(self.token_status_label)
-        layout.addWidget(tokens)
-
-        actions = QVBoxLayout()
-        self.refresh_button = _button(self.tr("&Refresh profile"), name=self.tr("Refresh profile"))
+        self.token_status_label.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )
+        tokens.addWidget(self.token_status_label)
+        tokens.addSpacing(theme.SPACE_S)
+        self.refresh_button = _button(
+            self.tr("&Refresh profile"),
+            name=self.tr("Refresh profile"),
+            description=self.tr("Loads your profile from Logto again"),
+        )
         self.refresh_button.clicked.connect(self.vm.refresh_profile)
-        self.sign_out_button = _button(self.tr("Sign &out"), name=self.tr("Sign out"))
+        self.sign_out_button = _button(
+            self.tr("Sign &out"),
+            name=self.tr("Sign out"),
+            description=self.tr("Removes your session from this computer and tells Logto"),
+        )
+        theme.make_primary(self.sign_out_button)
         self.sign_out_button.clicked.connect(self._sign_out)
-        self.end_session_checkbox = QCheckBox(self.tr("Also &end the browser session at Logto"))
-        self.end_session_checkbox.setAccessibleName(self.tr("End browser session too"))
-        self.end_session_checkbox.toggled.connect(self._end_session_toggled)
         buttons = QHBoxLayout()
+        buttons.setSpacing(theme.SPACE_S)
         buttons.addWidget(self.refresh_button)
-        buttons.addWidget(self.sign_out_button)
         buttons.addStretch(1)
-        actions.addLayout(buttons)
-        actions.addWidget(self.end_session_checkbox)
-        layout.addLayout(actions)
+        buttons.addWidget(self.sign_out_button)
+        tokens.addLayout(buttons)
+        self.end_session_checkbox = QCheckBox(
+            self.tr("Also sign out of Logto in the &browser (to switch accounts)")
+        )
+        self.end_session_checkbox.setAccessibleName(self.tr("End browser session too"))
+        self.end_session_checkbox.setAccessibleDescription(
+            self.tr(
+                "Ends the sign-in session in your browser too, so the next sign-in can be "
+                "someone else"
+            )
+        )
+        self.end_session_checkbox.toggled.connect(self._end_session_toggled)
+        tokens.addWidget(self.end_session_checkbox, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(session)
 
         self.details_toggle = QToolButton()
         self.details_toggle.setText(self.tr("&Token details"))
         self.details_toggle.setAccessibleName(self.tr("Token details"))
+        self.details_toggle.setAccessibleDescription(
+            self.tr("Shows or hides the decoded token claims")
+        )
         self.details_toggle.setCheckable(True)
         self.details_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.details_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.details_toggle.setAutoRaise(True)
         self.details_toggle.toggled.connect(self._set_details_open)
-        layout.addWidget(self.details_toggle)
+        layout.addWidget(self.details_toggle, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.details_panel = QWidget()
         self.details_panel.setAccessibleName(self.tr("Token details panel"))
         details = QVBoxLayout(self.details_panel)
         details.setContentsMargins(0, 0, 0, 0)
+        details.setSpacing(theme.SPACE_XS)
         details.addWidget(
-            _label(
-                self.tr("ID token claims (decoded; the token itself is never shown)"),
-                name=self.tr("ID token claims heading"),
+            _caption(
+                _label(
+                    self.tr(
+                        "ID token claims, decoded (times in your time zone; the token itself "
+                        "is never shown)"
+                    ),
+                    name=self.tr("ID token claims heading"),
+                )
             )
         )
         mono = QFont("monospace")
@@ -367,10 +565,12 @@ class MainWindow(QMainWindow):
         api_row = QHBoxLayout()
         self.api_resource_combo = QComboBox()
         self.api_resource_combo.setAccessibleName(self.tr("API resource"))
-        self.api_resource_combo.setSizePolicy(
-            QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed
+        self.api_resource_combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.api_token_button = _button(
+            self.tr("&Get API token"),
+            name=self.tr("Get API token"),
+            description=self.tr("Gets an access token for the chosen API and shows its claims"),
         )
-        self.api_token_button = _button(self.tr("&Get API token"), name=self.tr("Get API token"))
         self.api_token_button.clicked.connect(self._get_api_token)
         api_row.addWidget(self.api_resource_combo, 1)
         api_row.addWidget(self.api_token_button)
@@ -386,48 +586,52 @@ class MainWindow(QMainWindow):
         details.addWidget(self.api_claims_view)
         layout.addWidget(self.details_panel)
         self.details_panel.hide()
-        layout.addStretch(1)
-        scroll.setWidget(page)
-        return scroll
+        layout.addStretch(2)
+        return page
 
     def _build_busy(self) -> QWidget:
-        page = QWidget()
+        page, layout = _column(max_width=420)
         page.setAccessibleName(self.tr("Working"))
-        layout = QVBoxLayout(page)
         layout.addStretch(1)
-        self.busy_label = _heading(_label(name=self.tr("Progress")), 1.2)
-        self.busy_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.busy_label)
+        self.busy_label = _label(name=self.tr("Progress"))
+        theme.set_text_style(self.busy_label, theme.HEADING)
+        layout.addWidget(_centre(self.busy_label))
         bar = QProgressBar()
         bar.setRange(0, 0)
         bar.setTextVisible(False)
+        bar.setMaximumHeight(8)
         bar.setAccessibleName(self.tr("Working…"))
         layout.addWidget(bar)
         layout.addStretch(2)
         return page
 
     def _build_not_configured(self) -> QWidget:
-        page = QWidget()
+        page, layout = _column(max_width=440)
         page.setAccessibleName(self.tr("Not configured"))
-        layout = QVBoxLayout(page)
         layout.addStretch(1)
-        title = _heading(_label(self.tr("Connect to your Logto"), name=self.tr("Setup title")), 1.5)
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(title)
-        text = _label(
-            self.tr(
-                "Enter your Logto endpoint and the App ID of a Native app to start. "
-                "Try it without a Logto account: run the app with --demo."
-            ),
-            name=self.tr("Setup text"),
-        )
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(text)
+        logo = QLabel()
+        logo.setAccessibleName(self.tr("App logo"))
+        logo.setPixmap(self.icon.pixmap(QSize(64, 64)))
+        layout.addWidget(_centre(logo))
+        layout.addSpacing(theme.SPACE_S)
+        title = _label(self.tr("Connect to your Logto"), name=self.tr("Setup title"))
+        theme.set_text_style(title, theme.TITLE)
+        layout.addWidget(_centre(title))
+        setup = self.tr("Enter your Logto endpoint and the App ID of a Native app to start.")
+        if self.demo_available:  # an installed app ships no local provider: no --demo there
+            setup += " " + self.tr("Try it without a Logto account: run the app with --demo.")
+        text = _label(setup, name=self.tr("Setup text"))
+        layout.addWidget(_centre(text))
+        layout.addSpacing(theme.SPACE_M)
         self.open_settings_button = _button(
-            self.tr("Open &Settings…"), name=self.tr("Open settings")
+            self.tr("Open &Settings…"),
+            name=self.tr("Open settings"),
+            description=self.tr("Enter your Logto endpoint and App ID"),
         )
-        self.open_settings_button.clicked.connect(self.settings_requested)
+        theme.make_primary(self.open_settings_button)
+        self.open_settings_button.setDefault(True)
         layout.addWidget(self.open_settings_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.open_settings_button.clicked.connect(self.settings_requested)
         layout.addStretch(2)
         return page
 
@@ -477,24 +681,63 @@ class MainWindow(QMainWindow):
             focus = {
                 "signed_out": self.sign_in_button,
                 "waiting": self.cancel_button,
-                "signed_in": self.refresh_button,
+                "signed_in": self.sign_out_button,
                 "not_configured": self.open_settings_button,
             }.get(widget_key)
             if focus is not None and self.isActiveWindow():
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
         self._render_waiting()
+        self._announce(self._page_summary(page))
+
+    def _page_summary(self, page: str) -> str:
+        return {
+            "signed_out": self.tr("Signed out"),
+            "error": self.tr("Sign-in did not complete. {problem}").format(
+                problem=clean(self.vm.banner_text, limit=300)
+            ),
+            "waiting": self.waiting_title.text(),
+            "completing": self.tr("Completing sign-in"),
+            "signed_in": self.tr("Signed in as {name}").format(name=clean(self.vm.display_name)),
+            "restoring": self.tr("Restoring your session"),
+            "signing_out": self.tr("Signing out"),
+            "starting": self.tr("Starting"),
+            "not_configured": self.tr("Not configured yet"),
+        }.get(page, "")
+
+    def _announce(self, text: str) -> None:
+        """Tell assistive technology about a state change (the window's accessible description
+        changes and an alert is raised, which screen readers speak)."""
+        if not text or text == self.last_announcement:
+            return
+        self.last_announcement = text
+        self.pages.setAccessibleDescription(text)
+        QAccessible.updateAccessibility(
+            QAccessibleEvent(self.pages, QAccessible.Event.DescriptionChanged)
+        )
+        QAccessible.updateAccessibility(QAccessibleEvent(self.pages, QAccessible.Event.Alert))
 
     @Slot()
     def _render_banner(self) -> None:
-        text = self.vm.banner_text
+        # Messages can quote the provider (an error description): plain text, long runs breakable.
+        text = message(self.vm.banner_text)
+        advice = message(self.vm.banner_advice)
         self.banner_text.setText(text)
         self.banner_text.setAccessibleDescription(text)
-        self.banner_advice.setText(self.vm.banner_advice)
-        self.banner_advice.setAccessibleDescription(self.vm.banner_advice)
-        self.banner_advice.setVisible(bool(self.vm.banner_advice))
+        self.banner_advice.setText(advice)
+        self.banner_advice.setAccessibleDescription(advice)
+        self.banner_advice.setVisible(bool(advice))
+        # Only an error's headline is bold; a long notice in bold is hard to read.
+        font = QFont(self.banner_advice.font())
+        font.setBold(self.vm.banner_is_error)
+        self.banner_text.setFont(font)
         self.banner.setStyleSheet(theme.banner_style(self.palette(), error=self.vm.banner_is_error))
         self.banner.setProperty("error", self.vm.banner_is_error)
         self.banner.setVisible(bool(text))
+        # Keep room for a two-line message, so the page stays put when one comes and goes.
+        line = self.fontMetrics().lineSpacing()
+        self.banner_slot.setMinimumHeight(2 * line + 2 * theme.SPACE_XS + theme.SPACE_S + 4)
+        if text:
+            self._announce(text + (" " + advice if advice else ""))
 
     @Slot()
     def _render_waiting(self) -> None:
@@ -504,58 +747,79 @@ class MainWindow(QMainWindow):
         self.waiting_progress.setValue(min(vm.waiting_elapsed, timeout))
         self.waiting_elapsed.setText(vm.waiting_text)
         self.waiting_elapsed.setAccessibleDescription(vm.waiting_text)
+        browser = vm.browser_state
         if vm.page == "completing":
-            self.waiting_title.setText(self.tr("Completing sign-in…"))
+            title = self.tr("Completing sign-in…")
+            explanation = self.tr("Your browser sent the answer back. One moment.")
+        elif browser == "opening":
+            title = self.tr("Opening your browser…")
+            explanation = self.tr("The sign-in page opens in your web browser.")
+        elif browser == "failed":
+            title = self.tr("Your browser did not open")
+            problem = vm.browser_problem or self.tr("The browser did not open.")
+            explanation = (
+                problem
+                + " "
+                + self.tr(
+                    "Use Copy sign-in link, paste the link into a browser on this computer and "
+                    "finish signing in there."
+                )
+            )
         else:
-            self.waiting_title.setText(self.tr("Finish signing in in your browser"))
-        self.waiting_explanation.setText(
-            self.tr(
+            title = self.tr("Continue in your browser")
+            explanation = self.tr(
                 "A sign-in page has opened in your browser. Come back here when it says you "
                 "can close it."
             )
-            if vm.browser_opened
-            else self.tr(
-                "The browser did not open. Copy the sign-in link and open it in a browser on "
-                "this computer."
-            )
-        )
+        self.waiting_title.setText(title)
+        self.waiting_explanation.setText(explanation)
+        self.waiting_explanation.setAccessibleDescription(explanation)
+        failed = browser == "failed"
+        if failed != self._browser_failed_shown:
+            self._browser_failed_shown = failed
+            # With no browser, copying the link is the one way on: make it the primary action.
+            _set_primary(self.copy_link_button, failed)
+            self.copy_link_button.setDefault(failed)
+            on_page = self.pages.currentWidget() is self._page_widgets["waiting"]
+            if failed and on_page and self.isActiveWindow():
+                self.copy_link_button.setFocus(Qt.FocusReason.OtherFocusReason)
         self.copy_link_button.setEnabled(vm.page == "waiting" and vm.has_sign_in_link)
 
     @Slot()
     def _render_profile(self) -> None:
         vm = self.vm
-        self.name_label.setText(vm.display_name if vm.profile else "")
-        self.username_label.setText(
-            self.tr("Username: {username}").format(username=vm.username) if vm.username else ""
+        self.name_label.set_full_text(clean(vm.display_name) if vm.profile else "")
+        username = one_line(vm.username)
+        self.username_label.set_full_text(
+            self.tr("Username: {username}").format(username=username) if username else ""
         )
-        self.username_label.setVisible(bool(vm.username))
-        if vm.email:
+        self.username_label.setVisible(bool(username))
+        email = clean(vm.email)
+        if email:
             mark = (
                 f' <span style="color:{theme.success_colour(self.palette()).name()}">'
-                f"✔ {self.tr('verified')}</span>"
+                f"✔ {html.escape(self.tr('verified'))}</span>"
                 if vm.email_verified
-                else f" ({self.tr('not verified')})"
+                else f" ({html.escape(self.tr('not verified'))})"
             )
-            self.email_label.setText(_escape(vm.email) + mark)
+            self.email_label.setText(html.escape(breakable(email)) + mark)
+            self.email_label.setToolTip(email)
         else:
-            self.email_label.setText(self.tr("No email address"))
+            self.email_label.setText(html.escape(self.tr("No email address")))
+            self.email_label.setToolTip("")
         self.email_verified = vm.email_verified
-        self.user_id_label.setText(self.tr("User ID: {sub}").format(sub=vm.user_id))
+        self.user_id_label.set_full_text(self.tr("User ID: {sub}").format(sub=one_line(vm.user_id)))
         linked = vm.linked_identities
         self.identities_label.setText(
-            self.tr("Linked accounts: {accounts}").format(accounts=linked) if linked else ""
+            breakable(self.tr("Linked accounts: {accounts}").format(accounts=linked))
+            if linked
+            else ""
         )
+        self.identities_label.setAccessibleDescription(self.identities_label.text())
         self.identities_label.setVisible(bool(linked))
         self.offline_label.setVisible(vm.offline)
-        for label in (
-            self.name_label,
-            self.username_label,
-            self.user_id_label,
-            self.identities_label,
-        ):
-            label.setAccessibleDescription(label.text())
         self.email_label.setAccessibleDescription(
-            vm.email + (" " + self.tr("verified") if vm.email_verified else "")
+            email + (" " + self.tr("verified") if vm.email_verified else "")
         )
         self._show_avatar_placeholder()
         if vm.avatar_url:
@@ -601,10 +865,12 @@ class MainWindow(QMainWindow):
     @Slot()
     def _render_settings(self) -> None:
         vm = self.vm
-        self.endpoint_label.setText(vm.endpoint_text)
-        self.endpoint_label.setAccessibleDescription(vm.endpoint_text)
-        social = vm.social_name
-        self.social_button.setText(self.tr("Continue with {name}").format(name=social))
+        self.endpoint_label.set_full_text(clean(vm.endpoint_text, limit=400))
+        social = clean(vm.social_name, limit=40)
+        # "&" would make a mnemonic out of the next letter of the person's own text.
+        self.social_button.setText(
+            self.tr("Con&tinue with {name}").format(name=social.replace("&", "&&"))
+        )
         self.social_button.setVisible(bool(social))
         self.api_resource_combo.clear()
         self.api_resource_combo.addItems(list(vm.api_resources))
@@ -612,13 +878,28 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _render_hint(self) -> None:
-        self.hint_label.setText(self.vm.hint)
+        self.hint_label.setText(breakable(self.vm.hint))
         self.hint_label.setAccessibleDescription(self.vm.hint)
         self.hint_label.setVisible(bool(self.vm.hint))
         if self.vm.page == "starting":
             self.busy_label.setText(self.vm.hint)
 
     # ------------------------------------------------------------------ actions
+
+    def _fit_on_screen(self) -> None:
+        """A saved size larger than the screen (an older version grew to 32,767 px for a very
+        long endpoint) is brought back within the screen."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry().size()
+        if self.width() > room.width() or self.height() > room.height():
+            self.resize(self.size().boundedTo(room).expandedTo(self.minimumSize()))
+
+    @Slot()
+    def _cancel_by_key(self) -> None:
+        if self.cancel_button.isVisible() and self.cancel_button.isEnabled():
+            self.cancel_button.click()
 
     @Slot()
     def _sign_out(self) -> None:
@@ -663,8 +944,50 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ Qt overrides
 
+    def _restyle(self) -> None:
+        """Colours that follow the palette (light or dark): cards, secondary text."""
+        palette = self.palette()
+        c = theme.colours(palette)
+        for card in self.findChildren(QFrame, "card"):
+            card.setStyleSheet(
+                f"QFrame#card {{ background: {c.base}; border: 1px solid {c.border};"
+                f" border-radius: {theme.RADIUS}px; }}"
+            )
+        for bar in self.findChildren(QProgressBar):
+            bar.setStyleSheet(
+                f"QProgressBar {{ border: none; background: {c.border}; border-radius: 3px; }}"
+                f" QProgressBar::chunk {{ background: {c.accent}; border-radius: 3px; }}"
+            )
+        # Fusion draws a check box's outline as the Window colour darkened by 140 %: 2.3:1 on a
+        # light field and all but invisible on a dark one (WCAG 1.4.11 wants 3:1). Give it a
+        # Window colour whose darker shade is theme's border colour.
+        for box in self.findChildren(QCheckBox):
+            box_palette = box.palette()
+            box_palette.setColor(QPalette.ColorRole.Window, QColor(c.border).lighter(140))
+            box.setPalette(box_palette)
+        muted = theme.muted_colour(palette)
+        for label in self.findChildren(QLabel):
+            if label.property("muted"):
+                label_palette = label.palette()
+                label_palette.setColor(QPalette.ColorRole.WindowText, muted)
+                label.setPalette(label_palette)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Esc cancels the wait, wherever the focus is on the page (no button takes Esc, so it
+        # arrives here).
+        if (
+            event.key() == Qt.Key.Key_Escape
+            and self.pages.currentWidget() is self._page_widgets["waiting"]
+        ):
+            self._cancel_by_key()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in {QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange}:
+            theme.apply(self)
+            self._restyle()
             self._render_banner()
             self._render_profile()
         super().changeEvent(event)
@@ -674,7 +997,3 @@ class MainWindow(QMainWindow):
             self.prefs.set_geometry(self.saveGeometry())
             self.prefs.sync()
         super().closeEvent(event)
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

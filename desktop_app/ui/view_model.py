@@ -25,6 +25,7 @@ from PySide6.QtGui import QGuiApplication
 from desktop_app.auth.state import Snapshot, State
 from desktop_app.errors import DesktopAppError
 from desktop_app.ui.qt_async import TaskRunner
+from desktop_app.ui.text import one_line
 
 if TYPE_CHECKING:  # the auth stack loads after the first paint (see DesktopApp.start)
     from desktop_app.auth.session import AuthSession
@@ -63,6 +64,33 @@ def initials_for(name: str) -> str:
     return letters.upper()
 
 
+# JWT NumericDate claims (RFC 7519 4.1.4-4.1.6; OIDC Core 2: auth_time; 5.1: updated_at),
+# and Logto's created_at/updated_at, which are in milliseconds.
+TIME_CLAIMS = frozenset({"exp", "iat", "nbf", "auth_time", "updated_at", "created_at"})
+_MILLISECONDS = 100_000_000_000  # later than the year 5138 in seconds: it must be milliseconds
+
+
+def local_time(seconds: float) -> str:
+    """A NumericDate as the person's local date and time, e.g. ``2026-12-03 07:12:05 CET``."""
+    return datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def claims_text(claims: Mapping[str, Any]) -> str:
+    """Decoded claims for Token details: JSON, with times as local dates instead of epochs
+    (the epoch stays in brackets for whoever compares it with a log)."""
+    shown: dict[str, Any] = {}
+    for key, value in claims.items():
+        if key in TIME_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = value / 1000 if value >= _MILLISECONDS else value
+            try:
+                shown[key] = f"{local_time(seconds)} ({int(value)})"
+            except (OverflowError, OSError, ValueError):
+                shown[key] = value
+        else:
+            shown[key] = value
+    return json.dumps(shown, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+
+
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -90,9 +118,13 @@ class SessionViewModel(QObject):
         runner: TaskRunner | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        browser_problem: Callable[[], str] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        # Why the system browser did not open, in words (SystemBrowser.last_problem); read on
+        # the Qt thread when a snapshot says the browser did not open.
+        self._browser_problem = browser_problem or (lambda: "")
         self._runner = runner or TaskRunner(self)
         self._runner.error_occurred.connect(self._on_task_error)
         self._clock = clock
@@ -112,6 +144,10 @@ class SessionViewModel(QObject):
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.waiting_changed)
+        # The access token's "expires in m:ss" counts down while signed in.
+        self._token_ticker = QTimer(self)
+        self._token_ticker.setInterval(1000)
+        self._token_ticker.timeout.connect(self._tick_token_status)
 
     # ------------------------------------------------------------------ session wiring
 
@@ -142,6 +178,7 @@ class SessionViewModel(QObject):
         if session is None:
             self._set_page("not_configured")
             self._ticker.stop()
+            self._token_ticker.stop()
             return
         self._unsubscribe = session.subscribe(self._on_snapshot)
         self._on_snapshot(session.snapshot)
@@ -158,7 +195,9 @@ class SessionViewModel(QObject):
         error = snapshot.error
         if error is not None:
             self._set_banner(error.message, error.advice, is_error=True)
-        elif snapshot.notice:
+        elif snapshot.notice and not (page == "waiting" and not snapshot.browser_opened):
+            # (A browser that did not open is explained on the waiting page itself, with the
+            # reason and the way out; the same words in a banner above it would only repeat it.)
             self._set_banner(snapshot.notice, "", is_error=False)
         else:
             self._set_banner("", "", is_error=False)
@@ -167,6 +206,11 @@ class SessionViewModel(QObject):
                 self._ticker.start()
         else:
             self._ticker.stop()
+        if page == "signed_in":
+            if not self._token_ticker.isActive():
+                self._token_ticker.start()
+        else:
+            self._token_ticker.stop()
         self._set_busy(snapshot.busy)
         self._update_profile(snapshot)
         if snapshot.state is not State.SIGNED_IN:
@@ -191,9 +235,7 @@ class SessionViewModel(QObject):
         if session is not None and snapshot.state is State.SIGNED_IN:
             status = self._describe_tokens(session)
             try:
-                claims = json.dumps(
-                    session.id_token_claims(), indent=2, sort_keys=True, default=str
-                )
+                claims = claims_text(session.id_token_claims())
             except DesktopAppError:
                 claims = ""
         if status != self._token_status_text:
@@ -202,6 +244,16 @@ class SessionViewModel(QObject):
         if claims != self._id_claims_text:
             self._id_claims_text = claims
             self.details_changed.emit()
+
+    @Slot()
+    def _tick_token_status(self) -> None:
+        session = self._session
+        if session is None or self._snapshot is None or self._snapshot.state is not State.SIGNED_IN:
+            return
+        status = self._describe_tokens(session)
+        if status != self._token_status_text:
+            self._token_status_text = status
+            self.token_status_changed.emit()
 
     def _describe_tokens(self, session: AuthSession) -> str:
         status = session.token_status()
@@ -363,6 +415,19 @@ class SessionViewModel(QObject):
         return self._snapshot.browser_opened if self._snapshot is not None else True
 
     @property
+    def browser_state(self) -> str:
+        """While waiting: ``opening`` (the browser command is running), ``opened`` or ``failed``."""
+        snap = self._snapshot
+        if snap is None or snap.state is not State.WAITING_FOR_BROWSER or not snap.sign_in_url:
+            return "opening" if self._page == "waiting" else "opened"
+        return "opened" if snap.browser_opened else "failed"
+
+    @property
+    def browser_problem(self) -> str:
+        """Why the browser did not open, for the waiting page ("" when it did, or unknown)."""
+        return self._browser_problem() if self.browser_state == "failed" else ""
+
+    @property
     def has_sign_in_link(self) -> bool:
         return bool(self._snapshot is not None and self._snapshot.sign_in_url)
 
@@ -402,8 +467,9 @@ class SessionViewModel(QObject):
         parts = []
         for target, identity in identities.items():
             user_id = identity.get("userId") if isinstance(identity, Mapping) else None
-            label = names.get(str(target), str(target))
-            parts.append(f"{label} ({_text(user_id)})" if user_id else label)
+            label = one_line(names.get(str(target), str(target)), limit=60)
+            user = one_line(user_id, limit=60)
+            parts.append(f"{label} ({user})" if user else label)
         return ", ".join(parts)
 
     @property
@@ -512,7 +578,7 @@ class SessionViewModel(QObject):
         async def fetch() -> None:
             claims = await session.access_token_claims(resource)
             if self._session is session:
-                self._set_api_claims(json.dumps(claims, indent=2, sort_keys=True, default=str))
+                self._set_api_claims(claims_text(claims))
                 self._update_profile(session.snapshot)
 
         self._start("get API token", fetch())
@@ -520,6 +586,7 @@ class SessionViewModel(QObject):
     async def close(self) -> None:
         """Stop everything: pending tasks, then the session's network resources."""
         self._ticker.stop()
+        self._token_ticker.stop()
         session = self._session
         if self._unsubscribe is not None:
             self._unsubscribe()

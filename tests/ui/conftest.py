@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.app import DesktopApp
 from desktop_app.ui.qt_async import attach_event_loop
+from tests.ui.window_fixtures import window_for  # noqa: F401 - the window over a FakeSession
 
 WAIT_MS = 45_000  # a browser sign-in on 2 slow cores
 
