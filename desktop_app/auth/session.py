@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -243,7 +244,15 @@ class AuthSession:
         the cached profile, marked offline.
         """
         async with self._flow_lock:
-            await self._restore()
+            try:
+                await self._restore()
+            except asyncio.CancelledError:
+                self._emit(State.SIGNED_OUT)
+                raise
+            except Exception as exc:
+                error = _unexpected("Restoring your session", exc)
+                self._emit(State.ERROR, error=error)
+                raise error from exc
 
     async def _restore(self) -> None:
         self._emit(State.RESTORING, busy=True)
@@ -313,14 +322,15 @@ class AuthSession:
                 await self._sign_in(mode, direct_sign_in)
         except asyncio.CancelledError:
             self.client.abandon_sign_in()
+            error = SignInCancelled()
+            # Whoever cancelled (Cancel, or the task's owner shutting down), the flow is over.
+            self._emit(State.SIGNED_OUT, notice=error.message)
             if not self._cancel_requested:
                 raise
             # The cancellation was ours and ends here (3.11 structured-concurrency bookkeeping).
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            error = SignInCancelled()
-            self._emit(State.SIGNED_OUT, notice=error.message)
             raise error from None
         except DesktopAppError as exc:
             self.client.abandon_sign_in()
@@ -330,6 +340,12 @@ class AuthSession:
             else:
                 self._emit(State.ERROR, error=exc)
             raise
+        except Exception as exc:
+            # A defect, not a refusal: still end in a state the person can leave.
+            self.client.abandon_sign_in()
+            defect = _unexpected("Sign-in", exc)
+            self._emit(State.ERROR, error=defect)
+            raise defect from exc
         finally:
             self._sign_in_task = None
 
@@ -404,6 +420,9 @@ class AuthSession:
         self._emit(State.SIGNED_IN, busy=True)
         try:
             self._userinfo = await self.client.fetch_user_info()
+        except asyncio.CancelledError:
+            self._emit(State.SIGNED_IN, profile=self._profile())
+            raise
         except InvalidGrantError:
             self._userinfo = {}
             self._emit(State.SIGNED_OUT, notice="Your session has expired. Please sign in again.")
@@ -417,6 +436,13 @@ class AuthSession:
             return
         except DesktopAppError as exc:
             self._emit(State.SIGNED_IN, profile=self._profile(), error=exc)
+            return
+        except Exception as exc:
+            self._emit(
+                State.SIGNED_IN,
+                profile=self._profile(),
+                error=_unexpected("Loading your profile", exc),
+            )
             return
         self._emit(State.SIGNED_IN, profile=self._profile())
 
@@ -439,6 +465,15 @@ class AuthSession:
             self._userinfo = {}
             self._emit(State.ERROR, error=exc)
             raise
+        except BaseException as exc:
+            # Cancelled or a defect: the client wiped what it could; do not stay "signing out".
+            self._userinfo = {}
+            if not isinstance(exc, Exception):
+                self._emit(State.SIGNED_OUT)
+                raise
+            error = _unexpected("Signing out", exc)
+            self._emit(State.ERROR, error=error)
+            raise error from exc
         self._userinfo = {}
         if end_browser_session and result.end_session_url:
             await asyncio.to_thread(self._open_browser, result.end_session_url)
@@ -465,6 +500,19 @@ class AuthSession:
             with contextlib.suppress(BaseException):
                 await task
         await self.client.close()
+
+
+def _unexpected(flow: str, exc: Exception) -> AuthError:
+    """An error for people in place of a defect's exception. The log gets its type and where
+    it was raised; not its text, which could quote a response (and so a token)."""
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s stopped on an unexpected %s:\n%s", flow, type(exc).__name__, where)
+    return AuthError(
+        f"{flow} stopped because of a problem in the app.",
+        advice="Try again; if it happens again, start the app with --verbose and report what "
+        "the log says.",
+        detail=type(exc).__name__,
+    )
 
 
 __all__ = [
