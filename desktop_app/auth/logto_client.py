@@ -254,17 +254,27 @@ class _NativeOidcCore(OidcCore):
             data["client_secret"] = clientSecret
         return await self._token_request(data)
 
-    async def fetchUserInfo(self, accessToken: str) -> logto.UserInfoResponse:
-        payload = await self.http.json(
+    async def user_info(self, access_token: str) -> dict[str, Any]:
+        """The userinfo answer as sent, checked against the SDK's model.
+
+        Only the claims the server sent are returned: an absent claim is not a null one, and
+        merging the SDK model's defaults (``None`` for every field it declares) would wipe the
+        ID token's ``email``/``name``/``picture``. Claims the model does not declare are kept.
+        """
+        payload: dict[str, Any] = await self.http.json(
             "GET",
             self.metadata.userinfo_endpoint,
             what="user info",
-            headers={"Authorization": f"Bearer {accessToken}"},
+            headers={"Authorization": f"Bearer {access_token}"},
         )
         try:
-            return logto.UserInfoResponse(**payload)
+            logto.UserInfoResponse(**payload)
         except (pydantic.ValidationError, TypeError):
             raise IdpError("The Logto server sent an unreadable user profile.") from None
+        return payload
+
+    async def fetchUserInfo(self, accessToken: str) -> logto.UserInfoResponse:
+        return logto.UserInfoResponse(**await self.user_info(accessToken))
 
     def verifyIdToken(self, idToken: str, clientId: str) -> None:
         """OIDC Core 3.1.3.7 (and 12.2 for refreshed ID tokens), keys from the async cache."""
@@ -692,14 +702,14 @@ class LogtoNativeClient:
         """Userinfo (``/oidc/me``), checked to be about the signed-in user (OIDC Core 5.3.2)."""
         token = await self.access_token("")
         core = await self._sdk.getOidcCore()
-        info = await core.fetchUserInfo(token)
+        info = await core.user_info(token)
         expected = self.id_token_claims().get("sub")
-        if info.sub != expected:
+        if info.get("sub") != expected:
             raise TokenValidationError(
                 "The Logto server returned the profile of another user.",
                 advice="Sign out and sign in again.",
             )
-        return info.model_dump(exclude_none=False) | dict(info.model_extra or {})
+        return info
 
     # ---------------------------------------------------------------- sign-out
 

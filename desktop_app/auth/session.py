@@ -186,7 +186,10 @@ class AuthSession:
         claims = {
             k: v for k, v in self.client.id_token_claims().items() if k not in _TECHNICAL_CLAIMS
         }
-        return MappingProxyType(claims | self._userinfo)
+        # Userinfo is newer than the ID token (OIDC Core 5.3.2): what it sends wins, an explicit
+        # null removes the claim, and what it leaves out keeps the ID token's value.
+        merged = claims | self._userinfo
+        return MappingProxyType({k: v for k, v in merged.items() if v is not None})
 
     def id_token_claims(self) -> dict[str, Any]:
         """All claims of the ID token, for a developer's "Token details" view."""
