@@ -159,6 +159,7 @@ class AuthSession:
             "notice": "",
             "busy": False,
             "storage_label": self._storage_label(),
+            "keyring_backend": self.storage.backend_name,
         }
         if state not in {State.WAITING_FOR_BROWSER, State.COMPLETING}:
             defaults.update(sign_in_url=None, waiting_since=None, browser_opened=True)

@@ -45,9 +45,15 @@ import keyring.backend
 from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
 from logto import Storage
 
-from desktop_app.errors import ConfigError, KeyringUnavailableError, StorageError
+from desktop_app.errors import (
+    ConfigError,
+    KeyringUnavailableError,
+    StorageError,
+    UnencryptedKeyringError,
+)
 
 __all__ = [
+    "ENCRYPTING_BACKENDS",
     "PERSISTENT_KEYS",
     "WINDOWS_MAX_ENTRY_CHARS",
     "KeyringStorage",
@@ -71,6 +77,22 @@ SERVICE_PREFIX: Final = "desktop_app:"
 _MIN_ENTRY_CHARS: Final = 256  # the chunk index must fit in one entry
 _MAX_CHUNKS: Final = 256  # bounds every probe loop, even against a backend that never says None
 _SLOTS: Final = ("a", "b")
+
+ENCRYPTING_BACKENDS: Final = frozenset(
+    {
+        ("keyring.backends.SecretService", "Keyring"),  # GNOME Keyring, KeePassXC, ... (D-Bus)
+        ("keyring.backends.libsecret", "Keyring"),
+        ("keyring.backends.kwallet", "DBusKeyring"),
+        ("keyring.backends.kwallet", "DBusKeyringKWallet4"),
+        ("keyring.backends.macOS", "Keyring"),  # the login keychain
+        ("keyring.backends.Windows", "WinVaultKeyring"),  # Credential Manager (DPAPI)
+    }
+)
+"""``(module, class)`` of the keyring backends that keep secrets encrypted at rest. Any other
+backend (keyrings.alt's PlaintextKeyring, a file or a database a person configured) is refused:
+the README promises tokens never land on disk in plaintext. A backend that is not listed can
+vouch for itself with a class attribute ``encrypts_at_rest = True`` (a third-party encrypting
+backend, and the test doubles, opt in that way)."""
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 Slot = Literal["a", "b"]
@@ -152,6 +174,11 @@ class TokenStorage(Storage):
 
     def _persistent_snapshot(self) -> dict[str, str]:
         return {k: v for k, v in self._values.items() if k in PERSISTENT_KEYS}
+
+    @property
+    def backend_name(self) -> str:
+        """The keyring backend that keeps the tokens ("" when none does)."""
+        return ""
 
     @property
     @abstractmethod
@@ -239,7 +266,10 @@ class KeyringStorage(TokenStorage):
       ``flush()`` finishes the removal.
     * ``signInSession`` (PKCE verifier, state) and unknown keys are never written.
     * Any exception from the backend becomes :class:`KeyringUnavailableError` with advice for
-      this OS; the fail and null backends count as "no keyring". There is no plaintext fallback.
+      this OS; the fail and null backends count as "no keyring". A backend that does not
+      encrypt (see :data:`ENCRYPTING_BACKENDS`) is refused with
+      :class:`~desktop_app.errors.UnencryptedKeyringError` by ``load`` and ``flush``; ``clear``
+      still removes what an older version left there. There is no plaintext fallback.
 
     ``backend=None`` resolves ``keyring.get_keyring()`` lazily in the worker thread, since that
     may itself talk to D-Bus. ``max_entry_chars`` caps one entry; by default it is 1,280 on
@@ -300,6 +330,11 @@ class KeyringStorage(TokenStorage):
         return f"OS keyring ({self._info.label})"
 
     @property
+    def backend_name(self) -> str:
+        """The keyring backend in use, e.g. ``"Secret Service"`` ("" until it is resolved)."""
+        return "" if self._info is None else self._info.label
+
+    @property
     def max_entry_chars(self) -> int | None:
         """The largest value one entry takes (None: unlimited, or backend not resolved yet)."""
         if self._max_entry_chars is not None:
@@ -355,7 +390,8 @@ class KeyringStorage(TokenStorage):
 
     # Everything below runs in a worker thread, one operation at a time.
 
-    def _resolved_backend(self) -> keyring.backend.KeyringBackend:
+    def _resolved_backend(self, *, to_read_or_write: bool = True) -> keyring.backend.KeyringBackend:
+        """The backend, refused when it is no keyring or (``to_read_or_write``) unencrypted."""
         if self._backend is None:
             try:
                 self._backend = keyring.get_keyring()
@@ -372,6 +408,8 @@ class KeyringStorage(TokenStorage):
                 "open",
                 backend_name=self._info.label,
             )
+        if to_read_or_write and not self._info.encrypted:
+            raise _unencrypted(self._info.label)
         return self._backend
 
     def _call(self, action: str, fn: Callable[[str, str], _T], username: str) -> _T:
@@ -499,7 +537,9 @@ class KeyringStorage(TokenStorage):
 
     def _clear_sync(self) -> None:
         with self._thread_lock:
-            backend = self._resolved_backend()
+            # Removing a session from an unencrypted backend only helps (an older version of
+            # the app may have left one there): no encryption needed to delete.
+            backend = self._resolved_backend(to_read_or_write=False)
             self._erase(backend, probe_all=True)
 
     def _erase(self, backend: keyring.backend.KeyringBackend, *, probe_all: bool) -> None:
@@ -632,6 +672,7 @@ class _BackendInfo:
     label: str
     windows: bool  # entries hold at most WINDOWS_MAX_ENTRY_CHARS
     no_keyring: bool  # the fail or null backend: nothing would be kept
+    encrypted: bool = True  # every backend that may hold the session encrypts at rest
 
 
 def _is_chainer(backend: keyring.backend.KeyringBackend) -> bool:
@@ -649,6 +690,9 @@ def _describe(backend: keyring.backend.KeyringBackend) -> _BackendInfo:
         list(backend.backends) if _is_chainer(backend) else [backend]  # type: ignore[attr-defined]
     )
     no_keyring = all(isinstance(b, fail.Keyring | null.Keyring) for b in chain)
+    # A chainer reads from the first backend that has the entry and writes to the first that
+    # takes it: every member that may hold a session must encrypt.
+    encrypted = all(_encrypts(b) for b in chain if not isinstance(b, fail.Keyring | null.Keyring))
     first = chain[0] if chain else backend
     module = type(first).__module__
     windows = module.startswith("keyring.backends.Windows") or (
@@ -664,7 +708,20 @@ def _describe(backend: keyring.backend.KeyringBackend) -> _BackendInfo:
         label = "KWallet"
     else:
         label = str(type(first).name)
-    return _BackendInfo(label=label, windows=windows, no_keyring=no_keyring)
+    if not encrypted:
+        refused = next(
+            b for b in chain if not _encrypts(b) and not isinstance(b, fail.Keyring | null.Keyring)
+        )
+        label = f"{type(refused).__name__} from {type(refused).__module__}"
+    return _BackendInfo(label=label, windows=windows, no_keyring=no_keyring, encrypted=encrypted)
+
+
+def _encrypts(backend: keyring.backend.KeyringBackend) -> bool:
+    if getattr(type(backend), "encrypts_at_rest", False) is True:
+        return True
+    return any(
+        (cls.__module__, cls.__name__) in ENCRYPTING_BACKENDS for cls in type(backend).__mro__
+    )
 
 
 def _advice(platform: str) -> str:
@@ -693,6 +750,18 @@ def _advice(platform: str) -> str:
 _DONE: Final = {"read": "read", "save": "saved", "remove": "removed"}
 
 
+def _unencrypted(backend_name: str) -> UnencryptedKeyringError:
+    return UnencryptedKeyringError(
+        f"The keyring in use ({backend_name}) does not encrypt what it stores, so this app "
+        "will not keep your sign-in there.",
+        advice="Turn on 'Session only' in Settings to sign in without saving it, or set up an "
+        "encrypting keyring (GNOME Keyring or KWallet, the macOS Keychain, Windows Credential "
+        "Manager) and make it keyring's choice, then try again.",
+        detail=f"{backend_name} keyring refused: not on the list of encrypting backends",
+        backend=backend_name,
+    )
+
+
 def _unavailable(exc: BaseException, action: str, *, backend_name: str) -> KeyringUnavailableError:
     """One error for every backend failure: what happened, what to do, and (for the log only)
     which exception. Backend messages name entries at most, never their secrets."""
@@ -711,4 +780,5 @@ def _unavailable(exc: BaseException, action: str, *, backend_name: str) -> Keyri
         message,
         advice=_advice(sys.platform),
         detail=f"{backend_name} keyring, {action}: {kind}: {str(exc)[:200]}",
+        backend="" if backend_name == "default" else backend_name,
     )
