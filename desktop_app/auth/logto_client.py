@@ -18,8 +18,11 @@ hidden behind the snake_case facade :class:`LogtoNativeClient`. Each defect and 
    the keyring before anything uses the new tokens (Logto revokes the grant on replay). A refresh
    token is presented at most once: see :meth:`LogtoNativeClient.access_token`.
 5. ``signIn`` deletes ``accessToken`` (a key that does not exist) so the previous user's
-   ``accessTokenMap`` survives a new sign-in. Every token is dropped when a sign-in starts and again
-   when it completes.
+   ``accessTokenMap`` survives a new sign-in, and it drops the ID and refresh tokens from memory
+   while the keyring keeps them, so a cancelled sign-in leaves the two disagreeing. The previous
+   session now stays whole, in memory and in the keyring, until the new sign-in's tokens are
+   stored; every token of it is dropped then, and a previous account's refresh token is revoked
+   once the new account's tokens are stored (a failed or cancelled sign-in keeps it).
 6. No ``nonce``, no RFC 9207 ``iss`` check, no check that userinfo ``sub`` equals the ID token's.
    All three are added (OIDC Core 3.1.2.1, 3.1.3.7, 5.3.2; RFC 9207 2.4).
 7. ``signOut`` only builds a URL. We also revoke the refresh token (RFC 7009) and wipe storage.
@@ -78,6 +81,7 @@ SUPPORTED_ALGORITHMS = (
 CLOCK_SKEW = 60  # seconds of leeway for exp/iat/nbf, as the SDK allows for access tokens
 
 InteractionMode = Literal["signIn", "signUp"]
+_SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
 
 
 class TokenStore(Protocol):
@@ -382,6 +386,19 @@ class _NativeLogtoClient(logto.LogtoClient):
             )
         return _NativeOidcCore(metadata, self._http, self.config.appId, payload)
 
+    async def signIn(
+        self, redirectUri: str, interactionMode: logto.InteractionMode | None = None
+    ) -> str:
+        # Defect 5: the SDK drops idToken/refreshToken from memory here, while the keyring
+        # keeps them. The previous session stays until the new one completes.
+        id_token, refresh_token = self._storage.get("idToken"), self._storage.get("refreshToken")
+        url = await super().signIn(redirectUri, interactionMode)
+        if id_token is not None:
+            self._storage.set("idToken", id_token)
+        if refresh_token is not None:
+            self._storage.set("refreshToken", refresh_token)
+        return url
+
     # Defect: the SDK stamps expiry with time.time() and a fixed 60 s margin, so a short-lived
     # token is "expired" as soon as it arrives. Use the injected clock and a proportional margin.
     def _setAccessToken(self, resource: str, accessToken: str, expiresIn: int) -> None:
@@ -462,8 +479,8 @@ class LogtoNativeClient:
         direct_sign_in: str | None = None,
         login_hint: str | None = None,
     ) -> SignInRequest:
-        """Build the authorization URL (PKCE S256, state, nonce) and forget any previous user."""
-        self._forget_tokens()  # defect 5
+        """Build the authorization URL (PKCE S256, state, nonce). A previous session is kept until
+        :meth:`complete_sign_in` stores the new one (defect 5)."""
         url = await self._sdk.signIn(redirect_uri, interaction_mode)
         session = self._sdk._getSignInSession()
         assert session is not None
@@ -561,12 +578,17 @@ class LogtoNativeClient:
             raise TokenValidationError("No sign-in is in progress.", advice="Click Sign in again.")
         core.expected_nonce = self._nonce.get(session.state)
         core.expected_sub = None
-        # Under the cross-process lock: a refresh finishing in another process must not write
-        # its (older) session over this one.
-        async with self.guard.hold():
+        # Under the refresh locks: a refresh finishing here or in another process must not
+        # write its (older) session over this one.
+        async with self._refresh_lock, self.guard.hold():
+            # The previous session as stored now: another process may have rotated it.
+            await self._reload()
+            previous = {key: self.storage.get(key) for key in _SESSION_KEYS}
+            stored = False
             try:
                 self._forget_tokens()
                 await self._sdk.handleSignInCallback(callback_url)
+                stored = True
             except logto.LogtoException as exc:
                 # The SDK's own checks (path/state/code); our subclasses raise typed errors.
                 raise TokenValidationError(
@@ -576,12 +598,34 @@ class LogtoNativeClient:
                 core.expected_nonce = None
                 self._nonce = {}
                 self.storage.delete("signInSession")
-                # Also after a rejected answer: nothing of the previous session survives.
+                if not stored:
+                    # A rejected answer changes nothing: the previous session, if any, is kept
+                    # as it is in the keyring, so memory and keyring still agree.
+                    for key, value in previous.items():
+                        self.storage.set(key, value)
                 await self.storage.flush()
             await self.guard.forget()
+        await self._revoke_previous(previous)
+
+    async def _revoke_previous(self, previous: Mapping[str, str | None]) -> None:
+        """End the grant of the account this sign-in replaced (RFC 7009), now that the new
+        account's tokens are stored. Best effort: the new sign-in stands either way."""
+        old_refresh = previous.get("refreshToken")
+        if not old_refresh or old_refresh == self.storage.get("refreshToken"):
+            return
+        old_sub = decode_unverified(previous.get("idToken") or "").get("sub")
+        if old_sub is None or old_sub == self.id_token_claims().get("sub"):
+            # The same person (or one we cannot tell apart): Logto may have reused the grant
+            # for this sign-in (oidc-provider keeps one grant per browser session and app), and
+            # revoking a refresh token revokes its whole grant, the new tokens included.
+            return
+        try:
+            await self._revoke(old_refresh)
+        except DesktopAppError as exc:
+            logger.warning("Could not end the previous account's session at Logto: %s", exc.message)
 
     def _forget_tokens(self) -> None:
-        for key in ("idToken", "refreshToken", "accessTokenMap"):
+        for key in _SESSION_KEYS:
             self.storage.delete(key)
 
     def abandon_sign_in(self) -> None:

@@ -310,10 +310,12 @@ class AuthSession:
             raise AuthError("A sign-in is already in progress.", advice="Finish it or cancel it.")
         self._sign_in_task = asyncio.current_task()
         self._cancel_requested = False
+        previous_userinfo = self._userinfo
         try:
             # A restore still in flight would otherwise overwrite this sign-in's state when it
             # ends; wait for it (cancel() still works meanwhile).
             async with self._flow_lock:
+                previous_userinfo = self._userinfo
                 self._userinfo = {}
                 timeout = self.settings.sign_in_timeout
                 self._emit(
@@ -328,7 +330,7 @@ class AuthSession:
             self.client.abandon_sign_in()
             error = SignInCancelled()
             # Whoever cancelled (Cancel, or the task's owner shutting down), the flow is over.
-            self._emit(State.SIGNED_OUT, notice=error.message)
+            self._sign_in_ended(previous_userinfo, notice=error.message)
             if not self._cancel_requested:
                 raise
             # The cancellation was ours and ends here (3.11 structured-concurrency bookkeeping).
@@ -340,18 +342,43 @@ class AuthSession:
             self.client.abandon_sign_in()
             logger.info("Sign-in failed: %s", type(exc).__name__)
             if isinstance(exc, SignInTimeout):
-                self._emit(State.SIGNED_OUT, notice=exc.user_message)
+                self._sign_in_ended(previous_userinfo, notice=exc.user_message)
             else:
-                self._emit(State.ERROR, error=exc)
+                self._sign_in_ended(previous_userinfo, error=exc)
             raise
         except Exception as exc:
             # A defect, not a refusal: still end in a state the person can leave.
             self.client.abandon_sign_in()
             defect = _unexpected("Sign-in", exc)
-            self._emit(State.ERROR, error=defect)
+            self._sign_in_ended(previous_userinfo, error=defect)
             raise defect from exc
         finally:
             self._sign_in_task = None
+
+    def _sign_in_ended(
+        self,
+        previous_userinfo: dict[str, Any],
+        *,
+        notice: str = "",
+        error: DesktopAppError | None = None,
+    ) -> None:
+        """Show how a sign-in that did not complete left things. The session stored before it
+        (if any) is still in memory and in the keyring, so the person is still signed in with
+        it; otherwise signed out (a cancel or timeout) or the error."""
+        if self.client.id_token:
+            if previous_userinfo.get("sub") == self.client.id_token_claims().get("sub"):
+                self._userinfo = previous_userinfo
+            still = "You are still signed in with the account you used before."
+            self._emit(
+                State.SIGNED_IN,
+                profile=self._profile(),
+                notice=f"{notice} {still}".strip() if notice or error is None else "",
+                error=error,
+            )
+        elif error is None:
+            self._emit(State.SIGNED_OUT, notice=notice)
+        else:
+            self._emit(State.ERROR, error=error)
 
     async def _sign_in(self, mode: Literal["signIn", "signUp"], direct_sign_in: str | None) -> None:
         async with LoopbackReceiver(

@@ -144,6 +144,7 @@ class TokenStorage(Storage):
         self._values: dict[str, str] = {}
         self._version = 0  # bumped on each change to a persistent key
         self._saved_version = 0
+        self._saved: dict[str, str] = {}  # the persistent values as last loaded or written
 
     # logto.Storage. The SDK also deletes keys outside PersistKey ("accessToken"), so keys are
     # typed as plain strings.
@@ -169,8 +170,10 @@ class TokenStorage(Storage):
 
     @property
     def dirty(self) -> bool:
-        """True when a persistent value changed since the last successful load or flush."""
-        return self._version != self._saved_version
+        """True when a persistent value differs from what the last successful load or flush
+        saw. Putting back the value that was there (the SDK deletes tokens a sign-in keeps until
+        it completes) is no change: a flush then cannot overwrite what another process stored."""
+        return self._version != self._saved_version and self._persistent_snapshot() != self._saved
 
     def _persistent_snapshot(self) -> dict[str, str]:
         return {k: v for k, v in self._values.items() if k in PERSISTENT_KEYS}
@@ -215,12 +218,14 @@ class SessionOnlyStorage(TokenStorage):
     async def flush(self) -> None:
         """Nothing is written; the values in memory are all there is."""
         self._saved_version = self._version
+        self._saved = self._persistent_snapshot()
 
     async def clear(self) -> None:
         """Forget every value."""
         self._values.clear()
         self._version += 1
         self._saved_version = self._version
+        self._saved = {}
 
 
 @dataclass(frozen=True)
@@ -355,12 +360,14 @@ class KeyringStorage(TokenStorage):
             if self._version != version:
                 # The SDK stored newer tokens while we were reading; they win.
                 logger.info("Tokens changed during load; keeping the newer ones in memory.")
+                self._saved = dict(tokens)
                 return
             for key in PERSISTENT_KEYS:
                 self._values.pop(key, None)
             self._values.update(tokens)
             self._version += 1
             self._saved_version = self._version
+            self._saved = dict(tokens)
 
     async def flush(self) -> None:
         """Write the persistent values if they changed. One thread hop; no-op when clean.
@@ -370,11 +377,13 @@ class KeyringStorage(TokenStorage):
         """
         async with self._lock:
             version = self._version
-            if version == self._saved_version:
+            if not self.dirty:
+                self._saved_version = version
                 return
             snapshot = self._persistent_snapshot()
             await asyncio.to_thread(self._store_sync, snapshot)
             self._saved_version = version
+            self._saved = snapshot
 
     async def clear(self) -> None:
         """Sign out locally: wipe memory and every keyring entry of this service.
@@ -387,6 +396,7 @@ class KeyringStorage(TokenStorage):
             version = self._version
             await asyncio.to_thread(self._clear_sync)
             self._saved_version = version
+            self._saved = {}
 
     # Everything below runs in a worker thread, one operation at a time.
 
