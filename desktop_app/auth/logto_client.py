@@ -53,6 +53,7 @@ from desktop_app.auth.http import Http
 from desktop_app.auth.refresh_guard import RefreshGuard
 from desktop_app.errors import (
     AuthorizationError,
+    ConfigError,
     DesktopAppError,
     IdpError,
     InvalidGrantError,
@@ -81,6 +82,7 @@ SUPPORTED_ALGORITHMS = (
 CLOCK_SKEW = 60  # seconds of leeway for exp/iat/nbf, as the SDK allows for access tokens
 
 InteractionMode = Literal["signIn", "signUp"]
+_ORG_URN = "urn:logto:organization:"  # organization tokens are not API resources
 _SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
 
 
@@ -366,16 +368,18 @@ class _NativeLogtoClient(logto.LogtoClient):
 
     async def _discover(self) -> _NativeOidcCore:
         issuer = f"{self.config.endpoint}/oidc"
-        payload = await self._http.json(
-            "GET", f"{issuer}/.well-known/openid-configuration", what="discovery"
-        )
+        try:
+            payload = await self._http.json(
+                "GET", f"{issuer}/.well-known/openid-configuration", what="discovery"
+            )
+        except IdpError as exc:
+            if exc.status is not None and exc.status >= 500:
+                raise  # a Logto (or a proxy in front of it) in trouble: try again later
+            raise _not_logto(self.config.endpoint, exc.status) from None
         try:
             metadata = logto.OidcProviderMetadata(**payload)
         except (pydantic.ValidationError, TypeError):
-            raise IdpError(
-                f"{self.config.endpoint} did not answer like a Logto server (bad discovery document).",
-                advice="Check the endpoint in Settings: it is shown in the Logto Console.",
-            ) from None
+            raise _not_logto(self.config.endpoint, None) from None
         # OIDC Discovery 4.3: the issuer must be exactly the one we asked about.
         if metadata.issuer != issuer:
             raise TokenValidationError(
@@ -416,6 +420,29 @@ class _NativeLogtoClient(logto.LogtoClient):
         return token.token
 
 
+def _not_logto(endpoint: str, status: int | None) -> IdpError:
+    """An HTTP server answered, but it is not Logto (or not at this address)."""
+    parts = urlsplit(endpoint)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.path.strip("/"):
+        advice = (
+            f"A Logto endpoint is an address with no path: try {origin}, or copy the endpoint "
+            "from the Logto Console into Settings."
+        )
+    else:
+        advice = (
+            "Copy the endpoint from the Logto Console into Settings: it looks like "
+            "https://your-tenant.logto.app, or your own Logto's address with no path."
+        )
+    return IdpError(
+        f"{endpoint} is not a Logto endpoint: it does not publish Logto's sign-in settings "
+        "(at /oidc/.well-known/openid-configuration).",
+        error="not_logto",
+        status=status,
+        advice=advice,
+    )
+
+
 # --------------------------------------------------------------------------- facade
 
 
@@ -442,6 +469,7 @@ class LogtoNativeClient:
         endpoint = endpoint.rstrip("/")  # defect 8
         self.endpoint = endpoint
         self.app_id = app_id
+        self.resources = tuple(resources)
         self.storage = storage
         self._clock = clock
         self._http = Http(endpoint, timeout)
@@ -524,9 +552,9 @@ class LogtoNativeClient:
                 error="invalid_redirect_uri",
                 description=description,
                 status=status,
-                advice=f"In the Logto Console, open the app, make sure its type is Native, and "
-                f"add the redirect URI http://127.0.0.1{path} (Logto ignores the port for "
-                "Native apps).",
+                advice="In the Logto Console, open the app: it must be a Native app (a "
+                "Traditional web app cannot sign in from a desktop app), with the redirect URI "
+                f"http://127.0.0.1{path} registered (Logto ignores the port for Native apps).",
             )
         if error == "invalid_client" or (
             not error
@@ -538,6 +566,16 @@ class LogtoNativeClient:
                 description=description,
                 status=status,
                 advice="Copy the App ID of your Native app from the Logto Console into Settings.",
+            )
+        if error == "unauthorized_client":
+            raise IdpError(
+                "This app's type in Logto does not let it sign people in from a desktop app.",
+                error=error,
+                description=description,
+                status=status,
+                advice="In the Logto Console, create an application of type Native, register "
+                f"the redirect URI http://127.0.0.1{urlsplit(request.redirect_uri).path}, and put "
+                "its App ID in Settings.",
             )
         detail = f": {description or error}" if (description or error) else f" (HTTP {status})"
         raise IdpError(
@@ -594,6 +632,15 @@ class LogtoNativeClient:
                 raise TokenValidationError(
                     "The sign-in response was not valid.", detail=type(exc).__name__
                 ) from None
+            except IdpError as exc:
+                if exc.error in {"invalid_client", "unauthorized_client"}:
+                    # Logto accepted the sign-in but wants a client secret: the app's type.
+                    path = urlsplit(session.redirectUri).path
+                    exc.advice = (
+                        "In the Logto Console, create an application of type Native, register "
+                        f"the redirect URI http://127.0.0.1{path}, and put its App ID in Settings."
+                    )
+                raise
             finally:
                 core.expected_nonce = None
                 self._nonce = {}
@@ -681,6 +728,15 @@ class LogtoNativeClient:
         cached = self._sdk._getAccessToken(resource)
         if cached is not None:
             return cached
+        if resource and resource not in self.resources and not resource.startswith(_ORG_URN):
+            # RFC 8707: Logto grants tokens only for the resources asked for at sign-in.
+            raise ConfigError(
+                "resources",
+                f"The API {resource} is not among the API resources in Settings, so Logto will "
+                "not issue a token for it.",
+                advice="Add it to the API resources in Settings (exactly as its identifier in "
+                "the Logto Console), then sign out and sign in again.",
+            )
         async with self._refresh_lock, self.guard.hold():
             await self._reload()
             # Another caller, here or in another process, may have refreshed while we waited.
