@@ -1,15 +1,21 @@
 """The only module that imports ``logto``: the pinned SDK (0.2.1), fixed for a native public client.
 
 The SDK keeps its data model here (``Storage`` keys, ``AccessTokenMap``, ``SignInSession``,
-``TokenResponse``, the authorization URL it builds, the token bookkeeping in
-``_handleTokenResponse``); what it gets wrong for a desktop app is overridden in two subclasses and
-hidden behind the snake_case facade :class:`LogtoNativeClient`. Each defect and its fix:
+``TokenResponse``, ``LogtoConfig``) and builds the authorization URL (``signIn``, with PKCE and
+state); its ``OidcCore`` is subclassed for the requests. The flow around them (code exchange,
+refresh, what is stored when) is composed here behind the snake_case facade
+:class:`LogtoNativeClient`, using public SDK names only: per-call data (the nonce of this
+sign-in, the subject a refresh must keep) is passed as arguments to
+:meth:`_NativeOidcCore.verify_id_token`, never left on a shared object. Every SDK name the
+wrapper relies on is pinned by tests/auth/test_sdk_contract.py (``inspect.signature`` and
+behaviour), so a different SDK build fails there instead of in a person's sign-in. Each defect
+and its fix:
 
 1. ``fetchTokenByCode`` posts ``client_secret=None``; Logto rejects a Native (public) app with
    ``invalid_client``. We post no secret at all (RFC 6749 2.3, RFC 8252 8.4).
 2. ``PyJWKClient`` fetches JWKS with blocking I/O inside a coroutine. We fetch JWKS with aiohttp,
-   cache it, and fetch once more when an unknown ``kid`` shows up (key rotation); the SDK's sync
-   ``verifyIdToken`` then only reads the cache.
+   cache it, and fetch once more when an unknown ``kid`` shows up (key rotation); ID-token
+   verification then only reads the cache.
 3. No timeouts and raw aiohttp/pydantic errors. Every request has a timeout and fails with a typed
    error from :mod:`desktop_app.errors`.
 4. No refresh lock. One refresh at a time, in this process (``asyncio.Lock``) and across every
@@ -46,7 +52,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import jwt
 import logto
 import pydantic
-from logto.LogtoClient import AccessToken, AccessTokenMap
+from logto.LogtoClient import AccessToken, AccessTokenMap, SignInSession
 from logto.OidcCore import OidcCore
 
 from desktop_app.auth.http import Http
@@ -83,6 +89,7 @@ CLOCK_SKEW = 60  # seconds of leeway for exp/iat/nbf, as the SDK allows for acce
 
 InteractionMode = Literal["signIn", "signUp"]
 _ORG_URN = "urn:logto:organization:"  # organization tokens are not API resources
+_ORG_SCOPE = logto.UserInfoScope.organizations.value
 _SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
 
 
@@ -210,9 +217,6 @@ class _NativeOidcCore(OidcCore):
         self.http = http
         self.app_id = app_id
         self.jwks = _Jwks(http, metadata.jwks_uri)
-        # Set by the client around each token request; read by verifyIdToken.
-        self.expected_nonce: str | None = None
-        self.expected_sub: str | None = None
 
     async def _token_request(self, data: dict[str, str]) -> logto.TokenResponse:
         payload = await self.http.json(
@@ -283,7 +287,19 @@ class _NativeOidcCore(OidcCore):
         return logto.UserInfoResponse(**await self.user_info(accessToken))
 
     def verifyIdToken(self, idToken: str, clientId: str) -> None:
-        """OIDC Core 3.1.3.7 (and 12.2 for refreshed ID tokens), keys from the async cache."""
+        """The SDK's entry point, for any SDK code path that still calls it: every check but
+        the per-request ones (the wrapper itself calls :meth:`verify_id_token`)."""
+        self.verify_id_token(idToken, clientId, nonce=None, sub=None)
+
+    def verify_id_token(
+        self, idToken: str, clientId: str, *, nonce: str | None, sub: str | None
+    ) -> dict[str, Any]:
+        """OIDC Core 3.1.3.7 (and 12.2 for refreshed ID tokens), keys from the async cache.
+
+        ``nonce`` is the one sent with this authorization request (None for a refresh) and
+        ``sub`` the signed-in user's (None for a sign-in); both are arguments of this call, so
+        two flows can never see each other's. Returns the verified claims.
+        """
         header = _header(idToken)
         alg = header.get("alg")
         allowed = set(self.metadata.id_token_signing_alg_values_supported or SUPPORTED_ALGORITHMS)
@@ -335,36 +351,33 @@ class _NativeOidcCore(OidcCore):
         several = isinstance(aud, list) and len(aud) > 1
         if (several or "azp" in claims) and claims.get("azp") != clientId:
             raise TokenValidationError("The ID token was issued for another app (azp).")
-        if self.expected_nonce is not None and claims.get("nonce") != self.expected_nonce:
+        if nonce is not None and claims.get("nonce") != nonce:
             raise TokenValidationError(
                 "The ID token does not belong to this sign-in (nonce mismatch).",
                 advice="Sign in again.",
             )
-        if self.expected_sub is not None and claims["sub"] != self.expected_sub:
+        if sub is not None and claims["sub"] != sub:
             raise TokenValidationError("The refreshed ID token names a different user.")
+        return dict(claims)
 
 
 class _NativeLogtoClient(logto.LogtoClient):
-    """``LogtoClient`` with injectable HTTP, metadata checks and a clock-aware token cache."""
+    """``LogtoClient`` with injectable HTTP and checked metadata. The wrapper uses only its
+    public ``signIn`` (the authorization URL and the PKCE sign-in session) and ``getOidcCore``;
+    see tests/auth/test_sdk_contract.py for what is pinned."""
 
-    def __init__(
-        self,
-        config: logto.LogtoConfig,
-        storage: TokenStore,
-        http: Http,
-        clock: Callable[[], float],
-    ) -> None:
+    def __init__(self, config: logto.LogtoConfig, storage: TokenStore, http: Http) -> None:
         super().__init__(config, storage)  # type: ignore[arg-type]
+        self._tokens = storage  # our own reference: the SDK's attribute is private
         self._http = http
-        self._clock = clock
         self._core_lock = asyncio.Lock()
+        self._native_core: _NativeOidcCore | None = None
 
     async def getOidcCore(self) -> _NativeOidcCore:
         async with self._core_lock:
-            if self._oidcCore is None:
-                self._oidcCore = await self._discover()
-            assert isinstance(self._oidcCore, _NativeOidcCore)
-            return self._oidcCore
+            if self._native_core is None:
+                self._native_core = await self._discover()
+            return self._native_core
 
     async def _discover(self) -> _NativeOidcCore:
         issuer = f"{self.config.endpoint}/oidc"
@@ -395,29 +408,40 @@ class _NativeLogtoClient(logto.LogtoClient):
     ) -> str:
         # Defect 5: the SDK drops idToken/refreshToken from memory here, while the keyring
         # keeps them. The previous session stays until the new one completes.
-        id_token, refresh_token = self._storage.get("idToken"), self._storage.get("refreshToken")
+        id_token, refresh_token = self._tokens.get("idToken"), self._tokens.get("refreshToken")
         url = await super().signIn(redirectUri, interactionMode)
         if id_token is not None:
-            self._storage.set("idToken", id_token)
+            self._tokens.set("idToken", id_token)
         if refresh_token is not None:
-            self._storage.set("refreshToken", refresh_token)
+            self._tokens.set("refreshToken", refresh_token)
         return url
 
-    # Defect: the SDK stamps expiry with time.time() and a fixed 60 s margin, so a short-lived
-    # token is "expired" as soon as it arrives. Use the injected clock and a proportional margin.
-    def _setAccessToken(self, resource: str, accessToken: str, expiresIn: int) -> None:
-        margin = min(60, expiresIn // 10)
-        token_map = self._getAccessTokenMap()
-        token_map.x[resource] = AccessToken(
-            token=accessToken, expiresAt=int(self._clock()) + expiresIn - margin
-        )
-        self._storage.set("accessTokenMap", token_map.model_dump_json())
 
-    def _getAccessToken(self, resource: str) -> str | None:
-        token = self._getAccessTokenMap().x.get(resource)
-        if token is None or token.expiresAt <= self._clock():
-            return None
-        return token.token
+def _code_from(callback_url: str, session: SignInSession) -> str:
+    """The authorization code of a callback for ``session`` (the checks the SDK's
+    ``handleSignInCallback`` makes, as typed errors; the loopback listener checked state too)."""
+    parts = urlsplit(callback_url)
+    if parts.path != urlsplit(session.redirectUri).path:
+        raise TokenValidationError(
+            "The sign-in response was not valid.", detail="callback path does not match"
+        )
+    query = dict(parse_qsl(parts.query))
+    if query.get("state") != session.state:
+        raise TokenValidationError(
+            "The sign-in response does not belong to this sign-in (state mismatch).",
+            advice="Click Sign in again.",
+        )
+    if "error" in query:
+        error = query["error"]
+        raise AuthorizationError(
+            error, query.get("error_description", ""), advice=_advice_for(error)
+        )
+    code = query.get("code")
+    if not code:
+        raise TokenValidationError(
+            "The sign-in response was not valid.", detail="no authorization code"
+        )
+    return code
 
 
 def _not_logto(endpoint: str, status: int | None) -> IdpError:
@@ -470,6 +494,7 @@ class LogtoNativeClient:
         self.endpoint = endpoint
         self.app_id = app_id
         self.resources = tuple(resources)
+        self.scopes = tuple(scopes)
         self.storage = storage
         self._clock = clock
         self._http = Http(endpoint, timeout)
@@ -481,7 +506,7 @@ class LogtoNativeClient:
             scopes=list(scopes),
             resources=list(resources),
         )
-        self._sdk = _NativeLogtoClient(config, storage, self._http, clock)
+        self._sdk = _NativeLogtoClient(config, storage, self._http)
         self._refresh_lock = asyncio.Lock()
         self.guard = RefreshGuard(lock_path)
         self._nonce: dict[str, str] = {}  # state -> nonce, in memory only
@@ -510,7 +535,7 @@ class LogtoNativeClient:
         """Build the authorization URL (PKCE S256, state, nonce). A previous session is kept until
         :meth:`complete_sign_in` stores the new one (defect 5)."""
         url = await self._sdk.signIn(redirect_uri, interaction_mode)
-        session = self._sdk._getSignInSession()
+        session = self._sign_in_session()
         assert session is not None
         nonce = secrets.token_urlsafe(32)
         self._nonce = {session.state: nonce}
@@ -611,11 +636,10 @@ class LogtoNativeClient:
             )
         if iss is None and supports_iss:
             raise TokenValidationError("The sign-in response lacks the issuer (iss) parameter.")
-        session = self._sdk._getSignInSession()
+        session = self._sign_in_session()
         if session is None:
             raise TokenValidationError("No sign-in is in progress.", advice="Click Sign in again.")
-        core.expected_nonce = self._nonce.get(session.state)
-        core.expected_sub = None
+        nonce = self._nonce.get(session.state)
         # Under the refresh locks: a refresh finishing here or in another process must not
         # write its (older) session over this one.
         async with self._refresh_lock, self.guard.hold():
@@ -624,14 +648,17 @@ class LogtoNativeClient:
             previous = {key: self.storage.get(key) for key in _SESSION_KEYS}
             stored = False
             try:
+                code = _code_from(callback_url, session)
+                response = await core.fetchTokenByCode(
+                    clientId=self.app_id,
+                    clientSecret=None,
+                    redirectUri=session.redirectUri,
+                    code=code,
+                    codeVerifier=session.codeVerifier,
+                )
                 self._forget_tokens()
-                await self._sdk.handleSignInCallback(callback_url)
+                self._store(core, response, resource="", nonce=nonce, sub=None)
                 stored = True
-            except logto.LogtoException as exc:
-                # The SDK's own checks (path/state/code); our subclasses raise typed errors.
-                raise TokenValidationError(
-                    "The sign-in response was not valid.", detail=type(exc).__name__
-                ) from None
             except IdpError as exc:
                 if exc.error in {"invalid_client", "unauthorized_client"}:
                     # Logto accepted the sign-in but wants a client secret: the app's type.
@@ -642,7 +669,6 @@ class LogtoNativeClient:
                     )
                 raise
             finally:
-                core.expected_nonce = None
                 self._nonce = {}
                 self.storage.delete("signInSession")
                 if not stored:
@@ -675,6 +701,56 @@ class LogtoNativeClient:
         for key in _SESSION_KEYS:
             self.storage.delete(key)
 
+    def _sign_in_session(self) -> SignInSession | None:
+        """The PKCE verifier, state and redirect URI the SDK's ``signIn`` stored (in memory)."""
+        raw = self.storage.get("signInSession")
+        if raw is None:
+            return None
+        try:
+            return SignInSession.model_validate_json(raw)
+        except pydantic.ValidationError:
+            return None
+
+    def _token_map(self) -> AccessTokenMap:
+        raw = self.storage.get("accessTokenMap")
+        try:
+            return AccessTokenMap.model_validate_json(raw or "")
+        except pydantic.ValidationError:
+            return AccessTokenMap(x={})
+
+    def _store(
+        self,
+        core: _NativeOidcCore,
+        response: logto.TokenResponse,
+        *,
+        resource: str,
+        nonce: str | None,
+        sub: str | None,
+    ) -> None:
+        """Verify the ID token (with this call's nonce or subject) and keep the tokens, in the
+        SDK's storage format. Nothing is stored unless the ID token passes."""
+        if response.id_token is not None:
+            core.verify_id_token(response.id_token, self.app_id, nonce=nonce, sub=sub)
+            self.storage.set("idToken", response.id_token)
+        if response.refresh_token is not None:
+            self.storage.set("refreshToken", response.refresh_token)
+        # The SDK stamps expiry with time.time() and a fixed 60 s margin, so a short-lived
+        # token is "expired" as soon as it arrives: use the injected clock and a proportional
+        # margin.
+        margin = min(60, response.expires_in // 10)
+        token_map = self._token_map()
+        token_map.x[resource] = AccessToken(
+            token=response.access_token,
+            expiresAt=int(self._clock()) + response.expires_in - margin,
+        )
+        self.storage.set("accessTokenMap", token_map.model_dump_json())
+
+    def _cached(self, resource: str) -> str | None:
+        token = self._token_map().x.get(resource)
+        if token is None or token.expiresAt <= self._clock():
+            return None
+        return token.token
+
     def abandon_sign_in(self) -> None:
         """Drop the in-memory PKCE verifier, state and nonce of a cancelled sign-in."""
         self.storage.delete("signInSession")
@@ -696,12 +772,12 @@ class LogtoNativeClient:
         return decode_unverified(token) if token else {}
 
     def access_token_expiry(self, resource: str = "") -> float | None:
-        token = self._sdk._getAccessTokenMap().x.get(resource)
+        token = self._token_map().x.get(resource)
         return None if token is None else float(token.expiresAt)
 
     def cached_access_token(self, resource: str = "") -> str | None:
         """A still-valid access token from storage, or None; never touches the network."""
-        return self._sdk._getAccessToken(resource)
+        return self._cached(resource)
 
     async def access_token(self, resource: str = "") -> str:
         """A valid access token for ``resource`` ("" = userinfo), refreshing at most once at a time.
@@ -725,7 +801,7 @@ class LogtoNativeClient:
         * ``invalid_grant``, or a refreshed ID token that fails the checks (OIDC Core 12.2),
           ends the session: every token is dropped.
         """
-        cached = self._sdk._getAccessToken(resource)
+        cached = self._cached(resource)
         if cached is not None:
             return cached
         if resource and resource not in self.resources and not resource.startswith(_ORG_URN):
@@ -737,10 +813,17 @@ class LogtoNativeClient:
                 advice="Add it to the API resources in Settings (exactly as its identifier in "
                 "the Logto Console), then sign out and sign in again.",
             )
+        if resource.startswith(_ORG_URN) and _ORG_SCOPE not in self.scopes:
+            raise ConfigError(
+                "scopes",
+                "Organization tokens need the organizations scope, which is not in Settings.",
+                advice=f"Add {_ORG_SCOPE} to the scopes in "
+                "Settings, then sign out and sign in again.",
+            )
         async with self._refresh_lock, self.guard.hold():
             await self._reload()
             # Another caller, here or in another process, may have refreshed while we waited.
-            cached = self._sdk._getAccessToken(resource)
+            cached = self._cached(resource)
             if cached is not None:
                 return cached
             refresh_token = self.storage.get("refreshToken")
@@ -761,9 +844,16 @@ class LogtoNativeClient:
                     advice="Please sign in again.",
                 )
             core = await self._sdk.getOidcCore()
-            core.expected_sub = self.id_token_claims().get("sub")
             try:
-                token = await self._sdk.getAccessToken(resource)
+                response = await core.fetchTokenByRefreshToken(
+                    clientId=self.app_id,
+                    clientSecret=None,
+                    refreshToken=refresh_token,
+                    resource=resource,
+                )
+                # OIDC Core 12.2: a refreshed ID token names the same user; no nonce check.
+                sub = self.id_token_claims().get("sub")
+                self._store(core, response, resource=resource, nonce=None, sub=sub)
             except (InvalidGrantError, TokenValidationError):
                 # The grant is gone at Logto (revoked, expired, or replayed), or the answer
                 # cannot be trusted: nothing here is usable any more, so drop it.
@@ -778,13 +868,9 @@ class LogtoNativeClient:
                 if exc.status is None or not 400 <= exc.status < 500:
                     await self.guard.mark_in_doubt(refresh_token)
                 raise
-            finally:
-                core.expected_sub = None
             # Defect 4: the rotated refresh token must be durable before the new tokens are used.
             await self.storage.flush()
-            if token is None:
-                raise InvalidGrantError("You are not signed in.", advice="Please sign in.")
-            return token
+            return response.access_token
 
     async def _reload(self) -> None:
         """Read the stored session again (another process may have rotated it). Unsaved changes
