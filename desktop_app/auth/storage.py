@@ -3,7 +3,8 @@
 The SDK talks to a synchronous ``logto.Storage`` (``get``/``set``/``delete``) from coroutines on
 the event loop, while the keyring costs a D-Bus or Win32 round trip per call. So both classes
 here keep every value in memory and serve ``get``/``set``/``delete`` from it; only the async
-methods ``load``/``flush``/``clear`` reach the keyring, always through ``asyncio.to_thread``.
+methods ``load``/``flush``/``clear`` reach the keyring, always on a worker thread of their own
+(a daemon thread, so a keyring that never answers cannot keep the app from quitting).
 
 ::
 
@@ -28,6 +29,7 @@ other key the SDK uses stay in memory and are never written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -356,7 +358,7 @@ class KeyringStorage(TokenStorage):
         """
         async with self._lock:
             version = self._version
-            tokens = await asyncio.to_thread(self._load_sync)
+            tokens = await _off_the_loop(self._load_sync)
             if self._version != version:
                 # The SDK stored newer tokens while we were reading; they win.
                 logger.info("Tokens changed during load; keeping the newer ones in memory.")
@@ -381,7 +383,7 @@ class KeyringStorage(TokenStorage):
                 self._saved_version = version
                 return
             snapshot = self._persistent_snapshot()
-            await asyncio.to_thread(self._store_sync, snapshot)
+            await _off_the_loop(lambda: self._store_sync(snapshot))
             self._saved_version = version
             self._saved = snapshot
 
@@ -394,7 +396,7 @@ class KeyringStorage(TokenStorage):
             self._values.clear()
             self._version += 1
             version = self._version
-            await asyncio.to_thread(self._clear_sync)
+            await _off_the_loop(self._clear_sync)
             self._saved_version = version
             self._saved = {}
 
@@ -608,6 +610,39 @@ class KeyringStorage(TokenStorage):
             self._suspect_slots.add(header.slot)
             return _Layout(True, header.slot, header.count)
         return _Layout(True)
+
+
+async def _off_the_loop(call: Callable[[], _T]) -> _T:
+    """``call()`` on a daemon thread, awaited without blocking the loop.
+
+    Not ``asyncio.to_thread``: a pool thread stuck in a keyring call that never returns (a
+    Secret Service that hangs on D-Bus, an unlock prompt nobody answers) is waited for when the
+    app quits, by interpreter exit and by qasync's ``loop.close()`` alike. A daemon thread is
+    not; cancelling the await abandons the call (the thread lock keeps the next one waiting).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile: nobody is waiting any more
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = call()
+        except BaseException as exc:  # handed to the awaiting coroutine, which re-raises it
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the app has quit
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="keyring call", daemon=True).start()
+    return await future
 
 
 def _chunk_username(slot: Slot, index: int) -> str:
