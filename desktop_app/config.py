@@ -195,6 +195,7 @@ def _validate_resources(value: object) -> tuple[str, ...]:
 # listener serves. The listener also answers "<path>/done" itself, after the callback.
 _CALLBACK_PATH_RE = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
 _DONE_SUFFIX = "/done"
+_START_PREFIX = "/start/"
 
 
 def check_callback_path(path: object) -> str:
@@ -217,6 +218,13 @@ def check_callback_path(path: object) -> str:
         raise ValueError(
             f"The callback path {path!r} may only contain letters, digits and the characters "
             "- . _ ~ ! $ & ' ( ) * + , ; = : @ /."
+        )
+    if (path + "/").startswith(_START_PREFIX):
+        # The listener serves one-time sign-in links under /start/ (the "Open browser again"
+        # and "Copy sign-in link" addresses).
+        raise ValueError(
+            f"The callback path {path!r} may not be /start or below it: the app uses /start/ "
+            "for its sign-in links."
         )
     if path.rstrip("/").endswith(_DONE_SUFFIX):
         # The listener sends the browser to "<path>/done" after the callback (RFC 6749 10.6:

@@ -40,13 +40,22 @@ def _session(idp: FakeIdp, sessions: Sessions, **settings_changes: object) -> Au
     return session
 
 
-def test_settings_refuse_a_callback_path_the_listener_refuses() -> None:
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/callback/done", "/done"),
+        ("/done", "/done"),
+        ("/start", "/start"),
+        ("/start/cb", "/start"),
+        ("/call back", "spaces"),
+        ("/caf\u00e9", "may only contain"),
+    ],
+)
+def test_settings_refuse_a_callback_path_the_listener_refuses(path: str, words: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        config.validate(
-            {"endpoint": "https://x.logto.app", "app_id": "a", "redirect_path": "/callback/done"}
-        )
+        config.validate({"endpoint": "https://x.logto.app", "app_id": "a", "redirect_path": path})
     assert caught.value.field == "redirect_path"
-    assert "/done" in caught.value.message
+    assert words in caught.value.message
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=30).map(lambda t: "/" + t))
