@@ -52,8 +52,11 @@ COLLECTED_WHERE = textwrap.dedent(
         Cycle()  # unreachable at once; only a collection frees it
         go.set()
         worker.join()  # the Qt thread allocates nothing meanwhile
+        # Objects that stay: past the first generation's threshold, so a collection is due now
+        # (the worker's garbage was freed by reference counting and no longer counts).
+        kept = [[] for _ in range(5_000)]
         await finalised.wait()
-        print("finalised on:", where[0])
+        print("finalised on:", where[0], len(kept))
         return 0
 
     raise SystemExit(run_app(app, main))
