@@ -267,17 +267,60 @@ def _validate_resources(value: object) -> tuple[str, ...]:
     return tuple(resources)
 
 
-def _validate_redirect_path(value: object) -> str:
-    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
-        raise ConfigError(
-            "redirect_path", "The callback path must start with a single '/', e.g. /callback."
+# RFC 3986 path characters only (no query, fragment or whitespace): what the loopback
+# listener serves. The listener also answers "<path>/done" itself, after the callback.
+_CALLBACK_PATH_RE = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
+_DONE_SUFFIX = "/done"
+_START_PREFIX = "/start/"
+
+
+def check_callback_path(path: object) -> str:
+    """Return ``path`` if the loopback listener can serve it as the callback path; otherwise
+    raise :class:`ValueError` with a message written for people.
+
+    The one set of rules for the callback path: settings validation and
+    :class:`~desktop_app.auth.loopback.LoopbackReceiver` both call this, so a path the
+    settings accept can always be listened on.
+    """
+    if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+        raise ValueError("The callback path must start with a single '/', e.g. /callback.")
+    if len(path) > 200:
+        raise ValueError("The callback path is longer than 200 characters.")
+    if any(ch in path for ch in "?#% \t\r\n\\"):
+        raise ValueError(
+            f"The callback path {path!r} may not contain spaces, '?', '#', '%' or '\\'."
         )
-    if any(ch in value for ch in "?#% \t\r\n\\") or len(value) > 200:
+    if not _CALLBACK_PATH_RE.fullmatch(path):
+        raise ValueError(
+            f"The callback path {path!r} may only contain letters, digits and the characters "
+            "- . _ ~ ! $ & ' ( ) * + , ; = : @ /."
+        )
+    if (path + "/").startswith(_START_PREFIX):
+        # The listener serves one-time sign-in links under /start/ (the "Open browser again"
+        # and "Copy sign-in link" addresses).
+        raise ValueError(
+            f"The callback path {path!r} may not be /start or below it: the app uses /start/ "
+            "for its sign-in links."
+        )
+    if path.rstrip("/").endswith(_DONE_SUFFIX):
+        # The listener sends the browser to "<path>/done" after the callback (RFC 6749 10.6:
+        # no code left in the address bar), so a path ending in /done would clash with it.
+        raise ValueError(
+            f"The callback path {path!r} may not end in /done: the app uses "
+            f"{path.rstrip('/')}/done for the page shown after sign-in."
+        )
+    return path
+
+
+def _validate_redirect_path(value: object) -> str:
+    try:
+        return check_callback_path(value)
+    except ValueError as exc:
         raise ConfigError(
             "redirect_path",
-            f"The callback path {value!r} may not contain spaces, '?', '#', '%' or '\\'.",
-        )
-    return value
+            str(exc),
+            advice="Use the path registered in the Logto Console, e.g. /callback.",
+        ) from None
 
 
 def _validate_port(value: object) -> int:

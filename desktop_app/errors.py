@@ -6,6 +6,7 @@
     ├── ConfigError                 bad settings: names the field and the value's problem
     ├── StorageError                the keyring could not be used
     │   └── KeyringUnavailableError no backend, locked, or failing; never falls back to plaintext
+    │       └── UnencryptedKeyringError the keyring in use stores secrets unencrypted: refused
     └── AuthError                   anything in the sign-in flow
         ├── NetworkError            the identity provider could not be reached (offline, timeout)
         │   └── ResponseLostError   the request went out but no answer came back (it may have acted)
@@ -60,7 +61,21 @@ class StorageError(DesktopAppError):
 
 
 class KeyringUnavailableError(StorageError):
-    """The OS keyring is missing, locked or failing. Tokens are never written elsewhere instead."""
+    """The OS keyring is missing, locked or failing. Tokens are never written elsewhere instead.
+
+    ``backend`` names the keyring backend in use (for the UI), or is empty when none was found.
+    """
+
+    def __init__(
+        self, message: str, *, advice: str = "", detail: str = "", backend: str = ""
+    ) -> None:
+        super().__init__(message, advice=advice, detail=detail)
+        self.backend = backend
+
+
+class UnencryptedKeyringError(KeyringUnavailableError):
+    """The keyring backend in use does not encrypt what it stores (a plaintext file, say), so
+    tokens are not kept there. The person can choose session-only mode instead."""
 
 
 class AuthError(DesktopAppError):

@@ -14,12 +14,23 @@ REDACTED = "[redacted]"
 
 # JWTs (JWS compact: three base64url parts, the first starting with '{"' encoded as 'eyJ').
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-# OAuth parameters whose values are secrets, in a query string, a form body, JSON or a repr.
+_HIDDEN_PARAMS = (
+    r"(?:code|code_verifier|code_challenge|state|nonce|access_token|refresh_token|id_token|"
+    r"id_token_hint|token|client_secret|password|session_state|login_hint|request_uri)"
+)
+# A secret parameter only where it is a parameter: ``key=value`` in a query string, a form body
+# or a keyword repr (no space before the ``=``), or a quoted key in JSON or a dict repr. A bare
+# word followed by a colon ("Session state: signed_in", "status code: 500") is prose, not a secret.
 _SECRET_PARAM = re.compile(
-    r"(?P<key>\b(?:code|code_verifier|code_challenge|state|nonce|access_token|refresh_token|"
-    r"id_token|id_token_hint|token|client_secret|password|session_state|login_hint)"
-    r"""['"]?\s*[=:]\s*['"]?)(?P<value>[^\s&'",}]+)""",
+    rf"""(?P<key>(?<![A-Za-z0-9_.-]){_HIDDEN_PARAMS}=['"]?"""
+    rf"""|['"]{_HIDDEN_PARAMS}['"]\s*:\s*['"]?)(?P<value>[^\s&'",}}]+)""",
     re.IGNORECASE,
+)
+# Headers that carry credentials: at the start of a line (an HTTP dump) or as a quoted key (a
+# dict repr). "Missing authorization: ..." in a sentence is left alone.
+_SECRET_HEADER = re.compile(
+    r"""(?im)(?P<key>(?:^[ \t]*|['"])(?:authorization|proxy-authorization|cookie|set-cookie|dpop)"""
+    r"""['"]?\s*:\s*['"]?)(?P<value>[^\r\n'"]+)"""
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
 
@@ -28,6 +39,7 @@ def redact(text: str) -> str:
     """``text`` with every token-shaped value replaced by ``[redacted]``."""
     text = _JWT.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _SECRET_HEADER.sub(lambda m: m.group("key") + REDACTED, text)
     return _SECRET_PARAM.sub(lambda m: m.group("key") + REDACTED, text)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -22,6 +23,23 @@ from desktop_app.errors import (
 )
 
 USER_AGENT = "desktop_app (logto-python 0.2.1)"
+
+# What each request is for, in words for people: messages never name the protocol step
+# ("discovery", "revocation") without saying what it means.
+_DOING = {
+    "discovery": "while looking up its sign-in settings",
+    "signing keys": "while fetching the keys that prove its answers are genuine",
+    "token": "while getting your sign-in tokens",
+    "user info": "while loading your profile",
+    "revocation": "while ending your session at Logto",
+    "sign-in": "while starting the sign-in",
+}
+
+
+def doing(what: str) -> str:
+    """``what`` (a request's short name) as a phrase for people, e.g. "while loading your
+    profile"."""
+    return _DOING.get(what, f"while handling the {what} request")
 
 
 class Http:
@@ -45,16 +63,25 @@ class Http:
             self._session = None
 
     def _unreachable(self, what: str, exc: BaseException) -> NetworkError:
+        host = urlsplit(self._endpoint).hostname or self._endpoint
+        if isinstance(exc, aiohttp.ClientConnectorDNSError):
+            # Not a refused connection: no server of that name was found at all.
+            return NetworkError(
+                f"The Logto server's name {host} could not be found.",
+                advice="Check the endpoint in Settings for a typo; if it is right, check your "
+                "internet connection (or VPN), then try again.",
+                detail=f"{type(exc).__name__} {doing(what)}",
+            )
         return NetworkError(
-            f"Could not reach the Logto server at {self._endpoint} ({what}).",
+            f"Could not reach the Logto server at {self._endpoint} {doing(what)}.",
             advice="Check your internet connection and the endpoint in Settings, then try again.",
             detail=f"{type(exc).__name__}",
         )
 
     def _lost(self, what: str, exc: BaseException) -> ResponseLostError:
         return ResponseLostError(
-            f"Could not reach the Logto server at {self._endpoint} ({what}): it did not answer "
-            "in time or dropped the connection.",
+            f"Could not reach the Logto server at {self._endpoint} {doing(what)}: it did not "
+            "answer in time or dropped the connection.",
             advice="Check your internet connection, then try again.",
             detail=f"{type(exc).__name__}",
         )
@@ -124,7 +151,7 @@ class Http:
 
 def _unreadable(what: str, status: int | None) -> IdpError:
     return IdpError(
-        f"The Logto server sent an unreadable answer to the {what} request.",
+        f"The Logto server sent an unreadable answer {doing(what)}.",
         status=status,
         advice="Try again later; if it keeps happening, check the endpoint in Settings.",
     )
@@ -147,7 +174,21 @@ def idp_error(what: str, status: int, payload: object) -> IdpError:
             status=status,
             advice="Please sign in again.",
         )
-    if error in {"invalid_client", "oidc.invalid_client"}:
+    error = error.removeprefix("oidc.")
+    if what == "token" and error in {"invalid_client", "unauthorized_client"}:
+        # The sign-in itself was accepted, so the app exists: Logto wants a client secret (a
+        # Traditional web app) or does not let this app type sign people in. A public client
+        # has no secret (RFC 8252 8.4); the redirect URI is not the problem here.
+        return IdpError(
+            "The app in Logto is not a Native app (it may be a Traditional web app, which "
+            "needs a client secret a desktop app cannot keep).",
+            error=error,
+            description=description,
+            status=status,
+            advice="In the Logto Console, create an application of type Native, add the "
+            "redirect URI http://127.0.0.1/callback, and put its App ID in Settings.",
+        )
+    if error == "invalid_client":
         return IdpError(
             f"Logto does not accept this app ({description or error}).",
             error=error,
@@ -156,9 +197,19 @@ def idp_error(what: str, status: int, payload: object) -> IdpError:
             advice="Check the App ID in Settings and that the app in the Logto Console is a "
             "Native app.",
         )
+    if what == "token" and error == "invalid_target":
+        # RFC 8707 2: the refresh token was not granted for that API.
+        return IdpError(
+            "Logto will not issue a token for this API: it was not part of your sign-in.",
+            error=error,
+            description=description,
+            status=status,
+            advice="Add the API's identifier (exactly as in the Logto Console) to the API "
+            "resources in Settings, then sign out and sign in again.",
+        )
     text = description or error or f"HTTP {status}"
     return IdpError(
-        f"The Logto server refused the {what} request: {text}.",
+        f"The Logto server refused a request {doing(what)}: {text}.",
         error=error,
         description=description,
         status=status,

@@ -1,15 +1,21 @@
 """The only module that imports ``logto``: the pinned SDK (0.2.1), fixed for a native public client.
 
 The SDK keeps its data model here (``Storage`` keys, ``AccessTokenMap``, ``SignInSession``,
-``TokenResponse``, the authorization URL it builds, the token bookkeeping in
-``_handleTokenResponse``); what it gets wrong for a desktop app is overridden in two subclasses and
-hidden behind the snake_case facade :class:`LogtoNativeClient`. Each defect and its fix:
+``TokenResponse``, ``LogtoConfig``) and builds the authorization URL (``signIn``, with PKCE and
+state); its ``OidcCore`` is subclassed for the requests. The flow around them (code exchange,
+refresh, what is stored when) is composed here behind the snake_case facade
+:class:`LogtoNativeClient`, using public SDK names only: per-call data (the nonce of this
+sign-in, the subject a refresh must keep) is passed as arguments to
+:meth:`_NativeOidcCore.verify_id_token`, never left on a shared object. Every SDK name the
+wrapper relies on is pinned by tests/auth/test_sdk_contract.py (``inspect.signature`` and
+behaviour), so a different SDK build fails there instead of in a person's sign-in. Each defect
+and its fix:
 
 1. ``fetchTokenByCode`` posts ``client_secret=None``; Logto rejects a Native (public) app with
    ``invalid_client``. We post no secret at all (RFC 6749 2.3, RFC 8252 8.4).
 2. ``PyJWKClient`` fetches JWKS with blocking I/O inside a coroutine. We fetch JWKS with aiohttp,
-   cache it, and fetch once more when an unknown ``kid`` shows up (key rotation); the SDK's sync
-   ``verifyIdToken`` then only reads the cache.
+   cache it, and fetch once more when an unknown ``kid`` shows up (key rotation); ID-token
+   verification then only reads the cache.
 3. No timeouts and raw aiohttp/pydantic errors. Every request has a timeout and fails with a typed
    error from :mod:`desktop_app.errors`.
 4. No refresh lock. One refresh at a time, in this process (``asyncio.Lock``) and across every
@@ -18,8 +24,11 @@ hidden behind the snake_case facade :class:`LogtoNativeClient`. Each defect and 
    the keyring before anything uses the new tokens (Logto revokes the grant on replay). A refresh
    token is presented at most once: see :meth:`LogtoNativeClient.access_token`.
 5. ``signIn`` deletes ``accessToken`` (a key that does not exist) so the previous user's
-   ``accessTokenMap`` survives a new sign-in. Every token is dropped when a sign-in starts and again
-   when it completes.
+   ``accessTokenMap`` survives a new sign-in, and it drops the ID and refresh tokens from memory
+   while the keyring keeps them, so a cancelled sign-in leaves the two disagreeing. The previous
+   session now stays whole, in memory and in the keyring, until the new sign-in's tokens are
+   stored; every token of it is dropped then, and a previous account's refresh token is revoked
+   once the new account's tokens are stored (a failed or cancelled sign-in keeps it).
 6. No ``nonce``, no RFC 9207 ``iss`` check, no check that userinfo ``sub`` equals the ID token's.
    All three are added (OIDC Core 3.1.2.1, 3.1.3.7, 5.3.2; RFC 9207 2.4).
 7. ``signOut`` only builds a URL. We also revoke the refresh token (RFC 7009) and wipe storage.
@@ -43,13 +52,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import jwt
 import logto
 import pydantic
-from logto.LogtoClient import AccessToken, AccessTokenMap
+from logto.LogtoClient import AccessToken, AccessTokenMap, SignInSession
 from logto.OidcCore import OidcCore
 
 from desktop_app.auth.http import Http
 from desktop_app.auth.refresh_guard import RefreshGuard
 from desktop_app.errors import (
     AuthorizationError,
+    ConfigError,
     DesktopAppError,
     IdpError,
     InvalidGrantError,
@@ -78,6 +88,9 @@ SUPPORTED_ALGORITHMS = (
 CLOCK_SKEW = 60  # seconds of leeway for exp/iat/nbf, as the SDK allows for access tokens
 
 InteractionMode = Literal["signIn", "signUp"]
+_ORG_URN = "urn:logto:organization:"  # organization tokens are not API resources
+_ORG_SCOPE = logto.UserInfoScope.organizations.value
+_SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
 
 
 class TokenStore(Protocol):
@@ -204,9 +217,6 @@ class _NativeOidcCore(OidcCore):
         self.http = http
         self.app_id = app_id
         self.jwks = _Jwks(http, metadata.jwks_uri)
-        # Set by the client around each token request; read by verifyIdToken.
-        self.expected_nonce: str | None = None
-        self.expected_sub: str | None = None
 
     async def _token_request(self, data: dict[str, str]) -> logto.TokenResponse:
         payload = await self.http.json(
@@ -254,20 +264,42 @@ class _NativeOidcCore(OidcCore):
             data["client_secret"] = clientSecret
         return await self._token_request(data)
 
-    async def fetchUserInfo(self, accessToken: str) -> logto.UserInfoResponse:
-        payload = await self.http.json(
+    async def user_info(self, access_token: str) -> dict[str, Any]:
+        """The userinfo answer as sent, checked against the SDK's model.
+
+        Only the claims the server sent are returned: an absent claim is not a null one, and
+        merging the SDK model's defaults (``None`` for every field it declares) would wipe the
+        ID token's ``email``/``name``/``picture``. Claims the model does not declare are kept.
+        """
+        payload: dict[str, Any] = await self.http.json(
             "GET",
             self.metadata.userinfo_endpoint,
             what="user info",
-            headers={"Authorization": f"Bearer {accessToken}"},
+            headers={"Authorization": f"Bearer {access_token}"},
         )
         try:
-            return logto.UserInfoResponse(**payload)
+            logto.UserInfoResponse(**payload)
         except (pydantic.ValidationError, TypeError):
             raise IdpError("The Logto server sent an unreadable user profile.") from None
+        return payload
+
+    async def fetchUserInfo(self, accessToken: str) -> logto.UserInfoResponse:
+        return logto.UserInfoResponse(**await self.user_info(accessToken))
 
     def verifyIdToken(self, idToken: str, clientId: str) -> None:
-        """OIDC Core 3.1.3.7 (and 12.2 for refreshed ID tokens), keys from the async cache."""
+        """The SDK's entry point, for any SDK code path that still calls it: every check but
+        the per-request ones (the wrapper itself calls :meth:`verify_id_token`)."""
+        self.verify_id_token(idToken, clientId, nonce=None, sub=None)
+
+    def verify_id_token(
+        self, idToken: str, clientId: str, *, nonce: str | None, sub: str | None
+    ) -> dict[str, Any]:
+        """OIDC Core 3.1.3.7 (and 12.2 for refreshed ID tokens), keys from the async cache.
+
+        ``nonce`` is the one sent with this authorization request (None for a refresh) and
+        ``sub`` the signed-in user's (None for a sign-in); both are arguments of this call, so
+        two flows can never see each other's. Returns the verified claims.
+        """
         header = _header(idToken)
         alg = header.get("alg")
         allowed = set(self.metadata.id_token_signing_alg_values_supported or SUPPORTED_ALGORITHMS)
@@ -319,49 +351,48 @@ class _NativeOidcCore(OidcCore):
         several = isinstance(aud, list) and len(aud) > 1
         if (several or "azp" in claims) and claims.get("azp") != clientId:
             raise TokenValidationError("The ID token was issued for another app (azp).")
-        if self.expected_nonce is not None and claims.get("nonce") != self.expected_nonce:
+        if nonce is not None and claims.get("nonce") != nonce:
             raise TokenValidationError(
                 "The ID token does not belong to this sign-in (nonce mismatch).",
                 advice="Sign in again.",
             )
-        if self.expected_sub is not None and claims["sub"] != self.expected_sub:
+        if sub is not None and claims["sub"] != sub:
             raise TokenValidationError("The refreshed ID token names a different user.")
+        return dict(claims)
 
 
 class _NativeLogtoClient(logto.LogtoClient):
-    """``LogtoClient`` with injectable HTTP, metadata checks and a clock-aware token cache."""
+    """``LogtoClient`` with injectable HTTP and checked metadata. The wrapper uses only its
+    public ``signIn`` (the authorization URL and the PKCE sign-in session) and ``getOidcCore``;
+    see tests/auth/test_sdk_contract.py for what is pinned."""
 
-    def __init__(
-        self,
-        config: logto.LogtoConfig,
-        storage: TokenStore,
-        http: Http,
-        clock: Callable[[], float],
-    ) -> None:
+    def __init__(self, config: logto.LogtoConfig, storage: TokenStore, http: Http) -> None:
         super().__init__(config, storage)  # type: ignore[arg-type]
+        self._tokens = storage  # our own reference: the SDK's attribute is private
         self._http = http
-        self._clock = clock
         self._core_lock = asyncio.Lock()
+        self._native_core: _NativeOidcCore | None = None
 
     async def getOidcCore(self) -> _NativeOidcCore:
         async with self._core_lock:
-            if self._oidcCore is None:
-                self._oidcCore = await self._discover()
-            assert isinstance(self._oidcCore, _NativeOidcCore)
-            return self._oidcCore
+            if self._native_core is None:
+                self._native_core = await self._discover()
+            return self._native_core
 
     async def _discover(self) -> _NativeOidcCore:
         issuer = f"{self.config.endpoint}/oidc"
-        payload = await self._http.json(
-            "GET", f"{issuer}/.well-known/openid-configuration", what="discovery"
-        )
+        try:
+            payload = await self._http.json(
+                "GET", f"{issuer}/.well-known/openid-configuration", what="discovery"
+            )
+        except IdpError as exc:
+            if exc.status is not None and exc.status >= 500:
+                raise  # a Logto (or a proxy in front of it) in trouble: try again later
+            raise _not_logto(self.config.endpoint, exc.status) from None
         try:
             metadata = logto.OidcProviderMetadata(**payload)
         except (pydantic.ValidationError, TypeError):
-            raise IdpError(
-                f"{self.config.endpoint} did not answer like a Logto server (bad discovery document).",
-                advice="Check the endpoint in Settings: it is shown in the Logto Console.",
-            ) from None
+            raise _not_logto(self.config.endpoint, None) from None
         # OIDC Discovery 4.3: the issuer must be exactly the one we asked about.
         if metadata.issuer != issuer:
             raise TokenValidationError(
@@ -372,21 +403,68 @@ class _NativeLogtoClient(logto.LogtoClient):
             )
         return _NativeOidcCore(metadata, self._http, self.config.appId, payload)
 
-    # Defect: the SDK stamps expiry with time.time() and a fixed 60 s margin, so a short-lived
-    # token is "expired" as soon as it arrives. Use the injected clock and a proportional margin.
-    def _setAccessToken(self, resource: str, accessToken: str, expiresIn: int) -> None:
-        margin = min(60, expiresIn // 10)
-        token_map = self._getAccessTokenMap()
-        token_map.x[resource] = AccessToken(
-            token=accessToken, expiresAt=int(self._clock()) + expiresIn - margin
-        )
-        self._storage.set("accessTokenMap", token_map.model_dump_json())
+    async def signIn(
+        self, redirectUri: str, interactionMode: logto.InteractionMode | None = None
+    ) -> str:
+        # Defect 5: the SDK drops idToken/refreshToken from memory here, while the keyring
+        # keeps them. The previous session stays until the new one completes.
+        id_token, refresh_token = self._tokens.get("idToken"), self._tokens.get("refreshToken")
+        url = await super().signIn(redirectUri, interactionMode)
+        if id_token is not None:
+            self._tokens.set("idToken", id_token)
+        if refresh_token is not None:
+            self._tokens.set("refreshToken", refresh_token)
+        return url
 
-    def _getAccessToken(self, resource: str) -> str | None:
-        token = self._getAccessTokenMap().x.get(resource)
-        if token is None or token.expiresAt <= self._clock():
-            return None
-        return token.token
+
+def _code_from(callback_url: str, session: SignInSession) -> str:
+    """The authorization code of a callback for ``session`` (the checks the SDK's
+    ``handleSignInCallback`` makes, as typed errors; the loopback listener checked state too)."""
+    parts = urlsplit(callback_url)
+    if parts.path != urlsplit(session.redirectUri).path:
+        raise TokenValidationError(
+            "The sign-in response was not valid.", detail="callback path does not match"
+        )
+    query = dict(parse_qsl(parts.query))
+    if query.get("state") != session.state:
+        raise TokenValidationError(
+            "The sign-in response does not belong to this sign-in (state mismatch).",
+            advice="Click Sign in again.",
+        )
+    if "error" in query:
+        error = query["error"]
+        raise AuthorizationError(
+            error, query.get("error_description", ""), advice=_advice_for(error)
+        )
+    code = query.get("code")
+    if not code:
+        raise TokenValidationError(
+            "The sign-in response was not valid.", detail="no authorization code"
+        )
+    return code
+
+
+def _not_logto(endpoint: str, status: int | None) -> IdpError:
+    """An HTTP server answered, but it is not Logto (or not at this address)."""
+    parts = urlsplit(endpoint)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.path.strip("/"):
+        advice = (
+            f"A Logto endpoint is an address with no path: try {origin}, or copy the endpoint "
+            "from the Logto Console into Settings."
+        )
+    else:
+        advice = (
+            "Copy the endpoint from the Logto Console into Settings: it looks like "
+            "https://your-tenant.logto.app, or your own Logto's address with no path."
+        )
+    return IdpError(
+        f"{endpoint} is not a Logto endpoint: it does not publish Logto's sign-in settings "
+        "(at /oidc/.well-known/openid-configuration).",
+        error="not_logto",
+        status=status,
+        advice=advice,
+    )
 
 
 # --------------------------------------------------------------------------- facade
@@ -415,6 +493,8 @@ class LogtoNativeClient:
         endpoint = endpoint.rstrip("/")  # defect 8
         self.endpoint = endpoint
         self.app_id = app_id
+        self.resources = tuple(resources)
+        self.scopes = tuple(scopes)
         self.storage = storage
         self._clock = clock
         self._http = Http(endpoint, timeout)
@@ -426,7 +506,7 @@ class LogtoNativeClient:
             scopes=list(scopes),
             resources=list(resources),
         )
-        self._sdk = _NativeLogtoClient(config, storage, self._http, clock)
+        self._sdk = _NativeLogtoClient(config, storage, self._http)
         self._refresh_lock = asyncio.Lock()
         self.guard = RefreshGuard(lock_path)
         self._nonce: dict[str, str] = {}  # state -> nonce, in memory only
@@ -452,10 +532,10 @@ class LogtoNativeClient:
         direct_sign_in: str | None = None,
         login_hint: str | None = None,
     ) -> SignInRequest:
-        """Build the authorization URL (PKCE S256, state, nonce) and forget any previous user."""
-        self._forget_tokens()  # defect 5
+        """Build the authorization URL (PKCE S256, state, nonce). A previous session is kept until
+        :meth:`complete_sign_in` stores the new one (defect 5)."""
         url = await self._sdk.signIn(redirect_uri, interaction_mode)
-        session = self._sdk._getSignInSession()
+        session = self._sign_in_session()
         assert session is not None
         nonce = secrets.token_urlsafe(32)
         self._nonce = {session.state: nonce}
@@ -497,9 +577,9 @@ class LogtoNativeClient:
                 error="invalid_redirect_uri",
                 description=description,
                 status=status,
-                advice=f"In the Logto Console, open the app, make sure its type is Native, and "
-                f"add the redirect URI http://127.0.0.1{path} (Logto ignores the port for "
-                "Native apps).",
+                advice="In the Logto Console, open the app: it must be a Native app (a "
+                "Traditional web app cannot sign in from a desktop app), with the redirect URI "
+                f"http://127.0.0.1{path} registered (Logto ignores the port for Native apps).",
             )
         if error == "invalid_client" or (
             not error
@@ -511,6 +591,16 @@ class LogtoNativeClient:
                 description=description,
                 status=status,
                 advice="Copy the App ID of your Native app from the Logto Console into Settings.",
+            )
+        if error == "unauthorized_client":
+            raise IdpError(
+                "This app's type in Logto does not let it sign people in from a desktop app.",
+                error=error,
+                description=description,
+                status=status,
+                advice="In the Logto Console, create an application of type Native, register "
+                f"the redirect URI http://127.0.0.1{urlsplit(request.redirect_uri).path}, and put "
+                "its App ID in Settings.",
             )
         detail = f": {description or error}" if (description or error) else f" (HTTP {status})"
         raise IdpError(
@@ -546,33 +636,120 @@ class LogtoNativeClient:
             )
         if iss is None and supports_iss:
             raise TokenValidationError("The sign-in response lacks the issuer (iss) parameter.")
-        session = self._sdk._getSignInSession()
+        session = self._sign_in_session()
         if session is None:
             raise TokenValidationError("No sign-in is in progress.", advice="Click Sign in again.")
-        core.expected_nonce = self._nonce.get(session.state)
-        core.expected_sub = None
-        # Under the cross-process lock: a refresh finishing in another process must not write
-        # its (older) session over this one.
-        async with self.guard.hold():
+        nonce = self._nonce.get(session.state)
+        # Under the refresh locks: a refresh finishing here or in another process must not
+        # write its (older) session over this one.
+        async with self._refresh_lock, self.guard.hold():
+            # The previous session as stored now: another process may have rotated it.
+            await self._reload()
+            previous = {key: self.storage.get(key) for key in _SESSION_KEYS}
+            stored = False
             try:
+                code = _code_from(callback_url, session)
+                response = await core.fetchTokenByCode(
+                    clientId=self.app_id,
+                    clientSecret=None,
+                    redirectUri=session.redirectUri,
+                    code=code,
+                    codeVerifier=session.codeVerifier,
+                )
                 self._forget_tokens()
-                await self._sdk.handleSignInCallback(callback_url)
-            except logto.LogtoException as exc:
-                # The SDK's own checks (path/state/code); our subclasses raise typed errors.
-                raise TokenValidationError(
-                    "The sign-in response was not valid.", detail=type(exc).__name__
-                ) from None
+                self._store(core, response, resource="", nonce=nonce, sub=None)
+                stored = True
+            except IdpError as exc:
+                if exc.error in {"invalid_client", "unauthorized_client"}:
+                    # Logto accepted the sign-in but wants a client secret: the app's type.
+                    path = urlsplit(session.redirectUri).path
+                    exc.advice = (
+                        "In the Logto Console, create an application of type Native, register "
+                        f"the redirect URI http://127.0.0.1{path}, and put its App ID in Settings."
+                    )
+                raise
             finally:
-                core.expected_nonce = None
                 self._nonce = {}
                 self.storage.delete("signInSession")
-                # Also after a rejected answer: nothing of the previous session survives.
+                if not stored:
+                    # A rejected answer changes nothing: the previous session, if any, is kept
+                    # as it is in the keyring, so memory and keyring still agree.
+                    for key, value in previous.items():
+                        self.storage.set(key, value)
                 await self.storage.flush()
             await self.guard.forget()
+        await self._revoke_previous(previous)
+
+    async def _revoke_previous(self, previous: Mapping[str, str | None]) -> None:
+        """End the grant of the account this sign-in replaced (RFC 7009), now that the new
+        account's tokens are stored. Best effort: the new sign-in stands either way."""
+        old_refresh = previous.get("refreshToken")
+        if not old_refresh or old_refresh == self.storage.get("refreshToken"):
+            return
+        old_sub = decode_unverified(previous.get("idToken") or "").get("sub")
+        if old_sub is None or old_sub == self.id_token_claims().get("sub"):
+            # The same person (or one we cannot tell apart): Logto may have reused the grant
+            # for this sign-in (oidc-provider keeps one grant per browser session and app), and
+            # revoking a refresh token revokes its whole grant, the new tokens included.
+            return
+        try:
+            await self._revoke(old_refresh)
+        except DesktopAppError as exc:
+            logger.warning("Could not end the previous account's session at Logto: %s", exc.message)
 
     def _forget_tokens(self) -> None:
-        for key in ("idToken", "refreshToken", "accessTokenMap"):
+        for key in _SESSION_KEYS:
             self.storage.delete(key)
+
+    def _sign_in_session(self) -> SignInSession | None:
+        """The PKCE verifier, state and redirect URI the SDK's ``signIn`` stored (in memory)."""
+        raw = self.storage.get("signInSession")
+        if raw is None:
+            return None
+        try:
+            return SignInSession.model_validate_json(raw)
+        except pydantic.ValidationError:
+            return None
+
+    def _token_map(self) -> AccessTokenMap:
+        raw = self.storage.get("accessTokenMap")
+        try:
+            return AccessTokenMap.model_validate_json(raw or "")
+        except pydantic.ValidationError:
+            return AccessTokenMap(x={})
+
+    def _store(
+        self,
+        core: _NativeOidcCore,
+        response: logto.TokenResponse,
+        *,
+        resource: str,
+        nonce: str | None,
+        sub: str | None,
+    ) -> None:
+        """Verify the ID token (with this call's nonce or subject) and keep the tokens, in the
+        SDK's storage format. Nothing is stored unless the ID token passes."""
+        if response.id_token is not None:
+            core.verify_id_token(response.id_token, self.app_id, nonce=nonce, sub=sub)
+            self.storage.set("idToken", response.id_token)
+        if response.refresh_token is not None:
+            self.storage.set("refreshToken", response.refresh_token)
+        # The SDK stamps expiry with time.time() and a fixed 60 s margin, so a short-lived
+        # token is "expired" as soon as it arrives: use the injected clock and a proportional
+        # margin.
+        margin = min(60, response.expires_in // 10)
+        token_map = self._token_map()
+        token_map.x[resource] = AccessToken(
+            token=response.access_token,
+            expiresAt=int(self._clock()) + response.expires_in - margin,
+        )
+        self.storage.set("accessTokenMap", token_map.model_dump_json())
+
+    def _cached(self, resource: str) -> str | None:
+        token = self._token_map().x.get(resource)
+        if token is None or token.expiresAt <= self._clock():
+            return None
+        return token.token
 
     def abandon_sign_in(self) -> None:
         """Drop the in-memory PKCE verifier, state and nonce of a cancelled sign-in."""
@@ -595,12 +772,12 @@ class LogtoNativeClient:
         return decode_unverified(token) if token else {}
 
     def access_token_expiry(self, resource: str = "") -> float | None:
-        token = self._sdk._getAccessTokenMap().x.get(resource)
+        token = self._token_map().x.get(resource)
         return None if token is None else float(token.expiresAt)
 
     def cached_access_token(self, resource: str = "") -> str | None:
         """A still-valid access token from storage, or None; never touches the network."""
-        return self._sdk._getAccessToken(resource)
+        return self._cached(resource)
 
     async def access_token(self, resource: str = "") -> str:
         """A valid access token for ``resource`` ("" = userinfo), refreshing at most once at a time.
@@ -624,13 +801,29 @@ class LogtoNativeClient:
         * ``invalid_grant``, or a refreshed ID token that fails the checks (OIDC Core 12.2),
           ends the session: every token is dropped.
         """
-        cached = self._sdk._getAccessToken(resource)
+        cached = self._cached(resource)
         if cached is not None:
             return cached
+        if resource and resource not in self.resources and not resource.startswith(_ORG_URN):
+            # RFC 8707: Logto grants tokens only for the resources asked for at sign-in.
+            raise ConfigError(
+                "resources",
+                f"The API {resource} is not among the API resources in Settings, so Logto will "
+                "not issue a token for it.",
+                advice="Add it to the API resources in Settings (exactly as its identifier in "
+                "the Logto Console), then sign out and sign in again.",
+            )
+        if resource.startswith(_ORG_URN) and _ORG_SCOPE not in self.scopes:
+            raise ConfigError(
+                "scopes",
+                "Organization tokens need the organizations scope, which is not in Settings.",
+                advice=f"Add {_ORG_SCOPE} to the scopes in "
+                "Settings, then sign out and sign in again.",
+            )
         async with self._refresh_lock, self.guard.hold():
             await self._reload()
             # Another caller, here or in another process, may have refreshed while we waited.
-            cached = self._sdk._getAccessToken(resource)
+            cached = self._cached(resource)
             if cached is not None:
                 return cached
             refresh_token = self.storage.get("refreshToken")
@@ -651,9 +844,16 @@ class LogtoNativeClient:
                     advice="Please sign in again.",
                 )
             core = await self._sdk.getOidcCore()
-            core.expected_sub = self.id_token_claims().get("sub")
             try:
-                token = await self._sdk.getAccessToken(resource)
+                response = await core.fetchTokenByRefreshToken(
+                    clientId=self.app_id,
+                    clientSecret=None,
+                    refreshToken=refresh_token,
+                    resource=resource,
+                )
+                # OIDC Core 12.2: a refreshed ID token names the same user; no nonce check.
+                sub = self.id_token_claims().get("sub")
+                self._store(core, response, resource=resource, nonce=None, sub=sub)
             except (InvalidGrantError, TokenValidationError):
                 # The grant is gone at Logto (revoked, expired, or replayed), or the answer
                 # cannot be trusted: nothing here is usable any more, so drop it.
@@ -668,13 +868,9 @@ class LogtoNativeClient:
                 if exc.status is None or not 400 <= exc.status < 500:
                     await self.guard.mark_in_doubt(refresh_token)
                 raise
-            finally:
-                core.expected_sub = None
             # Defect 4: the rotated refresh token must be durable before the new tokens are used.
             await self.storage.flush()
-            if token is None:
-                raise InvalidGrantError("You are not signed in.", advice="Please sign in.")
-            return token
+            return response.access_token
 
     async def _reload(self) -> None:
         """Read the stored session again (another process may have rotated it). Unsaved changes
@@ -692,14 +888,14 @@ class LogtoNativeClient:
         """Userinfo (``/oidc/me``), checked to be about the signed-in user (OIDC Core 5.3.2)."""
         token = await self.access_token("")
         core = await self._sdk.getOidcCore()
-        info = await core.fetchUserInfo(token)
+        info = await core.user_info(token)
         expected = self.id_token_claims().get("sub")
-        if info.sub != expected:
+        if info.get("sub") != expected:
             raise TokenValidationError(
                 "The Logto server returned the profile of another user.",
                 advice="Sign out and sign in again.",
             )
-        return info.model_dump(exclude_none=False) | dict(info.model_extra or {})
+        return info
 
     # ---------------------------------------------------------------- sign-out
 

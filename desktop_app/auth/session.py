@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -158,6 +159,7 @@ class AuthSession:
             "notice": "",
             "busy": False,
             "storage_label": self._storage_label(),
+            "keyring_backend": self.storage.backend_name,
         }
         if state not in {State.WAITING_FOR_BROWSER, State.COMPLETING}:
             defaults.update(sign_in_url=None, waiting_since=None, browser_opened=True)
@@ -185,7 +187,10 @@ class AuthSession:
         claims = {
             k: v for k, v in self.client.id_token_claims().items() if k not in _TECHNICAL_CLAIMS
         }
-        return MappingProxyType(claims | self._userinfo)
+        # Userinfo is newer than the ID token (OIDC Core 5.3.2): what it sends wins, an explicit
+        # null removes the claim, and what it leaves out keeps the ID token's value.
+        merged = claims | self._userinfo
+        return MappingProxyType({k: v for k, v in merged.items() if v is not None})
 
     def id_token_claims(self) -> dict[str, Any]:
         """All claims of the ID token, for a developer's "Token details" view."""
@@ -243,7 +248,15 @@ class AuthSession:
         the cached profile, marked offline.
         """
         async with self._flow_lock:
-            await self._restore()
+            try:
+                await self._restore()
+            except asyncio.CancelledError:
+                self._emit(State.SIGNED_OUT)
+                raise
+            except Exception as exc:
+                error = _unexpected("Restoring your session", exc)
+                self._emit(State.ERROR, error=error)
+                raise error from exc
 
     async def _restore(self) -> None:
         self._emit(State.RESTORING, busy=True)
@@ -297,10 +310,12 @@ class AuthSession:
             raise AuthError("A sign-in is already in progress.", advice="Finish it or cancel it.")
         self._sign_in_task = asyncio.current_task()
         self._cancel_requested = False
+        previous_userinfo = self._userinfo
         try:
             # A restore still in flight would otherwise overwrite this sign-in's state when it
             # ends; wait for it (cancel() still works meanwhile).
             async with self._flow_lock:
+                previous_userinfo = self._userinfo
                 self._userinfo = {}
                 timeout = self.settings.sign_in_timeout
                 self._emit(
@@ -313,25 +328,57 @@ class AuthSession:
                 await self._sign_in(mode, direct_sign_in)
         except asyncio.CancelledError:
             self.client.abandon_sign_in()
+            error = SignInCancelled()
+            # Whoever cancelled (Cancel, or the task's owner shutting down), the flow is over.
+            self._sign_in_ended(previous_userinfo, notice=error.message)
             if not self._cancel_requested:
                 raise
             # The cancellation was ours and ends here (3.11 structured-concurrency bookkeeping).
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            error = SignInCancelled()
-            self._emit(State.SIGNED_OUT, notice=error.message)
             raise error from None
         except DesktopAppError as exc:
             self.client.abandon_sign_in()
             logger.info("Sign-in failed: %s", type(exc).__name__)
             if isinstance(exc, SignInTimeout):
-                self._emit(State.SIGNED_OUT, notice=exc.user_message)
+                self._sign_in_ended(previous_userinfo, notice=exc.user_message)
             else:
-                self._emit(State.ERROR, error=exc)
+                self._sign_in_ended(previous_userinfo, error=exc)
             raise
+        except Exception as exc:
+            # A defect, not a refusal: still end in a state the person can leave.
+            self.client.abandon_sign_in()
+            defect = _unexpected("Sign-in", exc)
+            self._sign_in_ended(previous_userinfo, error=defect)
+            raise defect from exc
         finally:
             self._sign_in_task = None
+
+    def _sign_in_ended(
+        self,
+        previous_userinfo: dict[str, Any],
+        *,
+        notice: str = "",
+        error: DesktopAppError | None = None,
+    ) -> None:
+        """Show how a sign-in that did not complete left things. The session stored before it
+        (if any) is still in memory and in the keyring, so the person is still signed in with
+        it; otherwise signed out (a cancel or timeout) or the error."""
+        if self.client.id_token:
+            if previous_userinfo.get("sub") == self.client.id_token_claims().get("sub"):
+                self._userinfo = previous_userinfo
+            still = "You are still signed in with the account you used before."
+            self._emit(
+                State.SIGNED_IN,
+                profile=self._profile(),
+                notice=f"{notice} {still}".strip() if notice or error is None else "",
+                error=error,
+            )
+        elif error is None:
+            self._emit(State.SIGNED_OUT, notice=notice)
+        else:
+            self._emit(State.ERROR, error=error)
 
     async def _sign_in(self, mode: Literal["signIn", "signUp"], direct_sign_in: str | None) -> None:
         async with LoopbackReceiver(
@@ -404,6 +451,9 @@ class AuthSession:
         self._emit(State.SIGNED_IN, busy=True)
         try:
             self._userinfo = await self.client.fetch_user_info()
+        except asyncio.CancelledError:
+            self._emit(State.SIGNED_IN, profile=self._profile())
+            raise
         except InvalidGrantError:
             self._userinfo = {}
             self._emit(State.SIGNED_OUT, notice="Your session has expired. Please sign in again.")
@@ -417,6 +467,13 @@ class AuthSession:
             return
         except DesktopAppError as exc:
             self._emit(State.SIGNED_IN, profile=self._profile(), error=exc)
+            return
+        except Exception as exc:
+            self._emit(
+                State.SIGNED_IN,
+                profile=self._profile(),
+                error=_unexpected("Loading your profile", exc),
+            )
             return
         self._emit(State.SIGNED_IN, profile=self._profile())
 
@@ -439,6 +496,15 @@ class AuthSession:
             self._userinfo = {}
             self._emit(State.ERROR, error=exc)
             raise
+        except BaseException as exc:
+            # Cancelled or a defect: the client wiped what it could; do not stay "signing out".
+            self._userinfo = {}
+            if not isinstance(exc, Exception):
+                self._emit(State.SIGNED_OUT)
+                raise
+            error = _unexpected("Signing out", exc)
+            self._emit(State.ERROR, error=error)
+            raise error from exc
         self._userinfo = {}
         # Logto unreachable (nothing revoked): its end-session page would be dead too.
         if end_browser_session and result.end_session_url and result.revoked:
@@ -466,6 +532,19 @@ class AuthSession:
             with contextlib.suppress(BaseException):
                 await task
         await self.client.close()
+
+
+def _unexpected(flow: str, exc: Exception) -> AuthError:
+    """An error for people in place of a defect's exception. The log gets its type and where
+    it was raised; not its text, which could quote a response (and so a token)."""
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s stopped on an unexpected %s:\n%s", flow, type(exc).__name__, where)
+    return AuthError(
+        f"{flow} stopped because of a problem in the app.",
+        advice="Try again; if it happens again, start the app with --verbose and report what "
+        "the log says.",
+        detail=type(exc).__name__,
+    )
 
 
 __all__ = [

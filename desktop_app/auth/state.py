@@ -46,6 +46,9 @@ class Snapshot:
     waiting_since: float | None = None
     timeout: float = 0.0
     storage_label: str = ""
+    # The keyring backend in use ("Secret Service", "KWallet", ... or the one refused for not
+    # encrypting); "" in session-only mode or before the keyring was first opened.
+    keyring_backend: str = ""
     busy: bool = False
 
 

@@ -3,7 +3,8 @@
 The SDK talks to a synchronous ``logto.Storage`` (``get``/``set``/``delete``) from coroutines on
 the event loop, while the keyring costs a D-Bus or Win32 round trip per call. So both classes
 here keep every value in memory and serve ``get``/``set``/``delete`` from it; only the async
-methods ``load``/``flush``/``clear`` reach the keyring, always through ``asyncio.to_thread``.
+methods ``load``/``flush``/``clear`` reach the keyring, always on a worker thread of their own
+(a daemon thread, so a keyring that never answers cannot keep the app from quitting).
 
 ::
 
@@ -28,6 +29,7 @@ other key the SDK uses stay in memory and are never written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -45,9 +47,15 @@ import keyring.backend
 from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
 from logto import Storage
 
-from desktop_app.errors import ConfigError, KeyringUnavailableError, StorageError
+from desktop_app.errors import (
+    ConfigError,
+    KeyringUnavailableError,
+    StorageError,
+    UnencryptedKeyringError,
+)
 
 __all__ = [
+    "ENCRYPTING_BACKENDS",
     "PERSISTENT_KEYS",
     "WINDOWS_MAX_ENTRY_CHARS",
     "KeyringStorage",
@@ -71,6 +79,22 @@ SERVICE_PREFIX: Final = "desktop_app:"
 _MIN_ENTRY_CHARS: Final = 256  # the chunk index must fit in one entry
 _MAX_CHUNKS: Final = 256  # bounds every probe loop, even against a backend that never says None
 _SLOTS: Final = ("a", "b")
+
+ENCRYPTING_BACKENDS: Final = frozenset(
+    {
+        ("keyring.backends.SecretService", "Keyring"),  # GNOME Keyring, KeePassXC, ... (D-Bus)
+        ("keyring.backends.libsecret", "Keyring"),
+        ("keyring.backends.kwallet", "DBusKeyring"),
+        ("keyring.backends.kwallet", "DBusKeyringKWallet4"),
+        ("keyring.backends.macOS", "Keyring"),  # the login keychain
+        ("keyring.backends.Windows", "WinVaultKeyring"),  # Credential Manager (DPAPI)
+    }
+)
+"""``(module, class)`` of the keyring backends that keep secrets encrypted at rest. Any other
+backend (keyrings.alt's PlaintextKeyring, a file or a database a person configured) is refused:
+the README promises tokens never land on disk in plaintext. A backend that is not listed can
+vouch for itself with a class attribute ``encrypts_at_rest = True`` (a third-party encrypting
+backend, and the test doubles, opt in that way)."""
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 Slot = Literal["a", "b"]
@@ -122,6 +146,7 @@ class TokenStorage(Storage):
         self._values: dict[str, str] = {}
         self._version = 0  # bumped on each change to a persistent key
         self._saved_version = 0
+        self._saved: dict[str, str] = {}  # the persistent values as last loaded or written
 
     # logto.Storage. The SDK also deletes keys outside PersistKey ("accessToken"), so keys are
     # typed as plain strings.
@@ -147,11 +172,18 @@ class TokenStorage(Storage):
 
     @property
     def dirty(self) -> bool:
-        """True when a persistent value changed since the last successful load or flush."""
-        return self._version != self._saved_version
+        """True when a persistent value differs from what the last successful load or flush
+        saw. Putting back the value that was there (the SDK deletes tokens a sign-in keeps until
+        it completes) is no change: a flush then cannot overwrite what another process stored."""
+        return self._version != self._saved_version and self._persistent_snapshot() != self._saved
 
     def _persistent_snapshot(self) -> dict[str, str]:
         return {k: v for k, v in self._values.items() if k in PERSISTENT_KEYS}
+
+    @property
+    def backend_name(self) -> str:
+        """The keyring backend that keeps the tokens ("" when none does)."""
+        return ""
 
     @property
     @abstractmethod
@@ -188,12 +220,14 @@ class SessionOnlyStorage(TokenStorage):
     async def flush(self) -> None:
         """Nothing is written; the values in memory are all there is."""
         self._saved_version = self._version
+        self._saved = self._persistent_snapshot()
 
     async def clear(self) -> None:
         """Forget every value."""
         self._values.clear()
         self._version += 1
         self._saved_version = self._version
+        self._saved = {}
 
 
 @dataclass(frozen=True)
@@ -239,7 +273,10 @@ class KeyringStorage(TokenStorage):
       ``flush()`` finishes the removal.
     * ``signInSession`` (PKCE verifier, state) and unknown keys are never written.
     * Any exception from the backend becomes :class:`KeyringUnavailableError` with advice for
-      this OS; the fail and null backends count as "no keyring". There is no plaintext fallback.
+      this OS; the fail and null backends count as "no keyring". A backend that does not
+      encrypt (see :data:`ENCRYPTING_BACKENDS`) is refused with
+      :class:`~desktop_app.errors.UnencryptedKeyringError` by ``load`` and ``flush``; ``clear``
+      still removes what an older version left there. There is no plaintext fallback.
 
     ``backend=None`` resolves ``keyring.get_keyring()`` lazily in the worker thread, since that
     may itself talk to D-Bus. ``max_entry_chars`` caps one entry; by default it is 1,280 on
@@ -300,6 +337,11 @@ class KeyringStorage(TokenStorage):
         return f"OS keyring ({self._info.label})"
 
     @property
+    def backend_name(self) -> str:
+        """The keyring backend in use, e.g. ``"Secret Service"`` ("" until it is resolved)."""
+        return "" if self._info is None else self._info.label
+
+    @property
     def max_entry_chars(self) -> int | None:
         """The largest value one entry takes (None: unlimited, or backend not resolved yet)."""
         if self._max_entry_chars is not None:
@@ -316,16 +358,18 @@ class KeyringStorage(TokenStorage):
         """
         async with self._lock:
             version = self._version
-            tokens = await asyncio.to_thread(self._load_sync)
+            tokens = await _off_the_loop(self._load_sync)
             if self._version != version:
                 # The SDK stored newer tokens while we were reading; they win.
                 logger.info("Tokens changed during load; keeping the newer ones in memory.")
+                self._saved = dict(tokens)
                 return
             for key in PERSISTENT_KEYS:
                 self._values.pop(key, None)
             self._values.update(tokens)
             self._version += 1
             self._saved_version = self._version
+            self._saved = dict(tokens)
 
     async def flush(self) -> None:
         """Write the persistent values if they changed. One thread hop; no-op when clean.
@@ -335,11 +379,13 @@ class KeyringStorage(TokenStorage):
         """
         async with self._lock:
             version = self._version
-            if version == self._saved_version:
+            if not self.dirty:
+                self._saved_version = version
                 return
             snapshot = self._persistent_snapshot()
-            await asyncio.to_thread(self._store_sync, snapshot)
+            await _off_the_loop(lambda: self._store_sync(snapshot))
             self._saved_version = version
+            self._saved = snapshot
 
     async def clear(self) -> None:
         """Sign out locally: wipe memory and every keyring entry of this service.
@@ -350,12 +396,14 @@ class KeyringStorage(TokenStorage):
             self._values.clear()
             self._version += 1
             version = self._version
-            await asyncio.to_thread(self._clear_sync)
+            await _off_the_loop(self._clear_sync)
             self._saved_version = version
+            self._saved = {}
 
     # Everything below runs in a worker thread, one operation at a time.
 
-    def _resolved_backend(self) -> keyring.backend.KeyringBackend:
+    def _resolved_backend(self, *, to_read_or_write: bool = True) -> keyring.backend.KeyringBackend:
+        """The backend, refused when it is no keyring or (``to_read_or_write``) unencrypted."""
         if self._backend is None:
             try:
                 self._backend = keyring.get_keyring()
@@ -372,6 +420,8 @@ class KeyringStorage(TokenStorage):
                 "open",
                 backend_name=self._info.label,
             )
+        if to_read_or_write and not self._info.encrypted:
+            raise _unencrypted(self._info.label)
         return self._backend
 
     def _call(self, action: str, fn: Callable[[str, str], _T], username: str) -> _T:
@@ -499,7 +549,9 @@ class KeyringStorage(TokenStorage):
 
     def _clear_sync(self) -> None:
         with self._thread_lock:
-            backend = self._resolved_backend()
+            # Removing a session from an unencrypted backend only helps (an older version of
+            # the app may have left one there): no encryption needed to delete.
+            backend = self._resolved_backend(to_read_or_write=False)
             self._erase(backend, probe_all=True)
 
     def _erase(self, backend: keyring.backend.KeyringBackend, *, probe_all: bool) -> None:
@@ -558,6 +610,39 @@ class KeyringStorage(TokenStorage):
             self._suspect_slots.add(header.slot)
             return _Layout(True, header.slot, header.count)
         return _Layout(True)
+
+
+async def _off_the_loop(call: Callable[[], _T]) -> _T:
+    """``call()`` on a daemon thread, awaited without blocking the loop.
+
+    Not ``asyncio.to_thread``: a pool thread stuck in a keyring call that never returns (a
+    Secret Service that hangs on D-Bus, an unlock prompt nobody answers) is waited for when the
+    app quits, by interpreter exit and by qasync's ``loop.close()`` alike. A daemon thread is
+    not; cancelling the await abandons the call (the thread lock keeps the next one waiting).
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile: nobody is waiting any more
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = call()
+        except BaseException as exc:  # handed to the awaiting coroutine, which re-raises it
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the app has quit
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="keyring call", daemon=True).start()
+    return await future
 
 
 def _chunk_username(slot: Slot, index: int) -> str:
@@ -632,6 +717,7 @@ class _BackendInfo:
     label: str
     windows: bool  # entries hold at most WINDOWS_MAX_ENTRY_CHARS
     no_keyring: bool  # the fail or null backend: nothing would be kept
+    encrypted: bool = True  # every backend that may hold the session encrypts at rest
 
 
 def _is_chainer(backend: keyring.backend.KeyringBackend) -> bool:
@@ -649,6 +735,9 @@ def _describe(backend: keyring.backend.KeyringBackend) -> _BackendInfo:
         list(backend.backends) if _is_chainer(backend) else [backend]  # type: ignore[attr-defined]
     )
     no_keyring = all(isinstance(b, fail.Keyring | null.Keyring) for b in chain)
+    # A chainer reads from the first backend that has the entry and writes to the first that
+    # takes it: every member that may hold a session must encrypt.
+    encrypted = all(_encrypts(b) for b in chain if not isinstance(b, fail.Keyring | null.Keyring))
     first = chain[0] if chain else backend
     module = type(first).__module__
     windows = module.startswith("keyring.backends.Windows") or (
@@ -664,7 +753,20 @@ def _describe(backend: keyring.backend.KeyringBackend) -> _BackendInfo:
         label = "KWallet"
     else:
         label = str(type(first).name)
-    return _BackendInfo(label=label, windows=windows, no_keyring=no_keyring)
+    if not encrypted:
+        refused = next(
+            b for b in chain if not _encrypts(b) and not isinstance(b, fail.Keyring | null.Keyring)
+        )
+        label = f"{type(refused).__name__} from {type(refused).__module__}"
+    return _BackendInfo(label=label, windows=windows, no_keyring=no_keyring, encrypted=encrypted)
+
+
+def _encrypts(backend: keyring.backend.KeyringBackend) -> bool:
+    if getattr(type(backend), "encrypts_at_rest", False) is True:
+        return True
+    return any(
+        (cls.__module__, cls.__name__) in ENCRYPTING_BACKENDS for cls in type(backend).__mro__
+    )
 
 
 def _advice(platform: str) -> str:
@@ -693,6 +795,18 @@ def _advice(platform: str) -> str:
 _DONE: Final = {"read": "read", "save": "saved", "remove": "removed"}
 
 
+def _unencrypted(backend_name: str) -> UnencryptedKeyringError:
+    return UnencryptedKeyringError(
+        f"The keyring in use ({backend_name}) does not encrypt what it stores, so this app "
+        "will not keep your sign-in there.",
+        advice="Turn on 'Session only' in Settings to sign in without saving it, or set up an "
+        "encrypting keyring (GNOME Keyring or KWallet, the macOS Keychain, Windows Credential "
+        "Manager) and make it keyring's choice, then try again.",
+        detail=f"{backend_name} keyring refused: not on the list of encrypting backends",
+        backend=backend_name,
+    )
+
+
 def _unavailable(exc: BaseException, action: str, *, backend_name: str) -> KeyringUnavailableError:
     """One error for every backend failure: what happened, what to do, and (for the log only)
     which exception. Backend messages name entries at most, never their secrets."""
@@ -711,4 +825,5 @@ def _unavailable(exc: BaseException, action: str, *, backend_name: str) -> Keyri
         message,
         advice=_advice(sys.platform),
         detail=f"{backend_name} keyring, {action}: {kind}: {str(exc)[:200]}",
+        backend="" if backend_name == "default" else backend_name,
     )

@@ -10,19 +10,24 @@ core; nothing here waits.
   driven by someone else (pytest-qt's ``qtbot.waitSignal``), and detaches it cleanly afterwards.
 * :class:`TaskRunner` starts coroutines from slots, keeps references to them (the loop holds
   only weak ones), and turns their exceptions into ``error_occurred(message)``.
+* Both loops collect garbage on the Qt thread only (:func:`collect_garbage_on_qt_thread`):
+  Python's automatic collection runs on whichever thread allocates at the wrong moment (an
+  avatar or keyring worker, ``to_thread``), and a QObject finalised there cannot unregister its
+  timers and socket notifiers, so the Qt thread later crashes on them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import qasync
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.errors import DesktopAppError, SignInCancelled
@@ -40,10 +45,59 @@ def run_app(app: QApplication, main: Callable[[], Awaitable[int]]) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        with loop:
+        with collect_garbage_on_qt_thread(), loop:
             return int(loop.run_until_complete(main()))
     finally:
         asyncio.set_event_loop(None)
+
+
+class _QtThreadCollector(QObject):
+    """Stands in for Python's automatic collection, from a timer on the Qt thread.
+
+    The same generational thresholds as the interpreter's (``gc.get_threshold()``), checked a
+    few times a second: the collections are as frequent as they would have been, only never on
+    another thread.
+    """
+
+    def __init__(self, interval_ms: int) -> None:
+        super().__init__()
+        self._threshold = gc.get_threshold()
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self.collect_if_due)
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def collect_if_due(self) -> None:
+        count0, count1, count2 = gc.get_count()
+        if count0 <= self._threshold[0]:
+            return
+        generation = 0
+        if count1 > self._threshold[1]:
+            generation = 2 if count2 > self._threshold[2] else 1
+        gc.collect(generation)
+
+
+@contextlib.contextmanager
+def collect_garbage_on_qt_thread(interval_ms: int = 250) -> Iterator[None]:
+    """Turn off automatic garbage collection and collect on the Qt thread instead, until the
+    block ends (then one last collection, here, and automatic collection is back as it was)."""
+    collector = _QtThreadCollector(interval_ms)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    collector.start()
+    try:
+        yield
+    finally:
+        collector.stop()
+        gc.collect()
+        if was_enabled:
+            gc.enable()
+        shiboken6.delete(collector)
 
 
 @contextlib.contextmanager
@@ -58,10 +112,11 @@ def attach_event_loop(app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     """
     loop = qasync.QEventLoop(app, already_running=True)
     asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        _detach(app, loop)
+    with collect_garbage_on_qt_thread():
+        try:
+            yield loop
+        finally:
+            _detach(app, loop)
 
 
 def _detach(app: QApplication, loop: Any) -> None:

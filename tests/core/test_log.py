@@ -53,3 +53,39 @@ def test_filter_rewrites_args_and_exception_text(caplog: pytest.LogCaptureFixtur
     text = caplog.text
     assert JWT not in text
     assert "abcdef123" not in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Session state: signed_in",
+        "Session state: waiting_for_browser",
+        "The token endpoint answered with status code: 500",
+        "Sign-in failed: InvalidGrantError",
+        "Could not revoke the refresh token: Logto did not answer.",
+        "Loopback GET '/callback' -> 303",
+        "Missing authorization: the person cancelled",
+        "nonce mismatch; code exchange refused; state unknown",
+        "grant_type=refresh_token",
+    ],
+)
+def test_ordinary_messages_survive(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("http://127.0.0.1:5000/callback?state=s3cr3t-state&code=abc", "s3cr3t-state"),
+        ("TokenResponse(access_token='opaque-access-1', expires_in=3600)", "opaque-access-1"),
+        ("{'state': 'dict-state-1', 'x': 1}", "dict-state-1"),
+        ('{"refresh_token":"json-refresh-1"}', "json-refresh-1"),
+        ("Cookie: _session=cookie-value-1", "cookie-value-1"),
+        ("{'Authorization': 'Basic YmFzaWMtY3JlZHM='}", "YmFzaWMtY3JlZHM="),
+        ("request_uri=urn:ietf:params:oauth:request_uri:par-1", "par-1"),
+    ],
+)
+def test_secrets_in_query_json_repr_and_header_context_are_redacted(text: str, secret: str) -> None:
+    out = redact(text)
+    assert secret not in out
+    assert REDACTED in out

@@ -11,7 +11,6 @@ synchronous, never sleep, and never open a nested loop inside a coroutine.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -33,33 +32,12 @@ from tests.ui.window_fixtures import window_for  # noqa: F401 - the window over 
 WAIT_MS = 45_000  # a browser sign-in on 2 slow cores
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _collect_garbage_on_the_qt_thread() -> Iterator[None]:
-    """No automatic garbage collection while the UI tests run.
-
-    A collection runs on whichever thread allocates at the wrong moment (Chromium's, a keyring
-    worker's); a QObject freed there cannot unregister its timers and socket notifiers, and the
-    Qt thread later crashes on them. Cycles are collected after each test, on the Qt thread.
-    """
-    gc.disable()
-    yield
-    gc.enable()
-
-
-@pytest.fixture(autouse=True)
-def _collect_after_each_test() -> Iterator[None]:
-    yield
-    gc.collect()
-
-
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
-    """A qasync event loop on pytest-qt's QApplication, detached cleanly after the test."""
+    """A qasync event loop on pytest-qt's QApplication, detached cleanly after the test. Like
+    the app's own loop, it collects garbage on the Qt thread only (see qt_async)."""
     with attach_event_loop(qapp) as loop:
         yield loop
-    # Collect cycles holding QObjects now, on the Qt thread, not later on whichever thread
-    # (Chromium's, a keyring worker's) happens to trigger a collection.
-    gc.collect()
 
 
 class OffsetClock:

@@ -1,0 +1,127 @@
+"""The app's own loop keeps Qt safe from worker threads (issue 10, item 8).
+
+Each case runs the real :func:`desktop_app.ui.qt_async.run_app` in a fresh interpreter
+(offscreen Qt): garbage is collected on the Qt thread only, however much a worker thread
+allocates, and a keyring call that never returns does not keep the app from quitting.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+COLLECTED_WHERE = textwrap.dedent(
+    """
+    import asyncio, gc, threading
+    from PySide6.QtWidgets import QApplication
+    from desktop_app.ui.qt_async import run_app
+
+    app = QApplication([])
+    main_thread = threading.get_ident()
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        finalised = asyncio.Event()
+        where: list[str] = []
+
+        class Cycle:
+            def __init__(self) -> None:
+                self.me = self
+
+            def __del__(self) -> None:
+                where.append("qt" if threading.get_ident() == main_thread else "worker")
+                loop.call_soon_threadsafe(finalised.set)
+
+        go = threading.Event()
+
+        def allocate() -> None:  # a worker (like the avatar thread) allocating containers
+            go.wait()
+            junk = [[] for _ in range(50_000)]  # enough for several automatic collections
+            del junk
+
+        worker = threading.Thread(target=allocate)
+        worker.start()
+        gc.collect()
+        Cycle()  # unreachable at once; only a collection frees it
+        go.set()
+        worker.join()  # the Qt thread allocates nothing meanwhile
+        # Objects that stay: past the first generation's threshold, so a collection is due now
+        # (the worker's garbage was freed by reference counting and no longer counts).
+        kept = [[] for _ in range(5_000)]
+        await finalised.wait()
+        print("finalised on:", where[0], len(kept))
+        return 0
+
+    raise SystemExit(run_app(app, main))
+    """
+)
+
+HUNG_KEYRING = textwrap.dedent(
+    """
+    import asyncio, threading
+    from keyring.backend import KeyringBackend
+    from PySide6.QtWidgets import QApplication
+    from desktop_app.auth.storage import KeyringStorage
+    from desktop_app.ui.qt_async import run_app
+
+    entered = threading.Event()
+
+    class HungKeyring(KeyringBackend):
+        priority = 1
+        encrypts_at_rest = True
+
+        def get_password(self, service, username):
+            entered.set()
+            threading.Event().wait()  # a Secret Service that never answers
+
+        def set_password(self, service, username, password):
+            raise NotImplementedError
+
+        def delete_password(self, service, username):
+            raise NotImplementedError
+
+    async def main() -> int:
+        store = KeyringStorage("desktop_app:https://t.logto.app#a", backend=HungKeyring())
+        task = asyncio.ensure_future(store.load())
+        await asyncio.to_thread(entered.wait)
+        task.cancel()  # the person quits while the keyring hangs
+        print("quitting")
+        return 0
+
+    raise SystemExit(run_app(QApplication([]), main))
+    """
+)
+
+
+def run(script: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,  # a bound for a hang, not a timing assertion
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the app did not quit: {exc.stdout!r}")
+
+
+def test_garbage_is_collected_on_the_qt_thread_only() -> None:
+    result = run(COLLECTED_WHERE)
+    assert result.returncode == 0, result.stderr
+    assert "finalised on: qt" in result.stdout
+
+
+def test_a_hung_keyring_call_does_not_block_quitting() -> None:
+    result = run(HUNG_KEYRING)
+    assert result.returncode == 0, result.stderr
+    assert "quitting" in result.stdout
