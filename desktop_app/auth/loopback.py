@@ -45,7 +45,18 @@ Rules, and where they come from:
   with ``303 See Other`` to ``<path>/done`` (no query), which shows the outcome that
   :meth:`~LoopbackReceiver.finish` sets. An error callback is answered with the error page at once.
 * The code, the state and the callback URL are never logged; logs name paths (without query),
-  methods and status codes only.
+  methods and status codes only. Request headers (Logto's cookies for 127.0.0.1 reach this port
+  too: cookies ignore the port) are never logged or echoed.
+
+Who does what: aiohttp's low-level server (:class:`aiohttp.web_protocol.RequestHandler`) parses
+and frames HTTP/1.1 and writes the answers; this module keeps only the policies. The one
+hand-written part is the connection front (:class:`_Connection`), which owns a connection's
+bytes until its request head is complete and then hands it to aiohttp. It exists because three
+rules must be judged before any HTTP parsing, and aiohttp cannot judge them: the first bytes
+(a TLS ClientHello is not HTTP), a cap on the whole head (aiohttp caps each line and header
+field, not their sum, so 60 headers of 200 bytes pass), and a deadline for the head (aiohttp
+has none, so a client that sends a byte at a time would hold a connection for ever). The front
+also answers those three cases itself (408/414/431), since aiohttp has no request to answer yet.
 """
 
 from __future__ import annotations
@@ -67,9 +78,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import cache
+from http import HTTPStatus
 from importlib import resources
 from types import TracebackType
+from typing import cast
 from urllib.parse import parse_qsl
+
+from aiohttp import HttpVersion10, HttpVersion11, web
+from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from desktop_app.errors import (
     AuthError,
@@ -100,30 +117,14 @@ _LISTEN_BACKLOG = 1024
 _LINGER_SECONDS = 2.0
 _MAX_DRAIN_BYTES = 64 * 1024
 
-# RFC 9110 §5.6.2 token (method and header names).
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # origin-form request target (RFC 9112 §3.2.1): visible ASCII, no fragment.
-_ORIGIN_FORM = re.compile(rb"/[\x21\x22\x24-\x7e]*")
-_HEADER_VALUE = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*")
+_ORIGIN_FORM = re.compile(r"/[\x21\x22\x24-\x7e]*")
 # A configured callback path: RFC 3986 path characters only, no query or fragment.
 _PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
 # RFC 6749 Appendix A: code = 1*VSCHAR, error = 1*NQSCHAR.
 _VSCHAR = re.compile(r"[\x20-\x7e]+")
 _NQSCHAR = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-_REASONS = {
-    200: "OK",
-    303: "See Other",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    408: "Request Timeout",
-    413: "Content Too Large",
-    414: "URI Too Long",
-    431: "Request Header Fields Too Large",
-    503: "Service Unavailable",
-}
 
 
 @dataclass(frozen=True)
@@ -287,6 +288,7 @@ _PAGE_NOT_READY = _Page(
     "The app was not ready",
     "The app was not waiting for this sign-in response. Return to the app and try again.",
 )
+_PAGE_FAILED = _Page(False, "Something went wrong", "The app could not answer this request.")
 _PAGE_STILL_FINISHING = _Page(
     True, "Almost done", "The app is finishing the sign-in. Return to the app to see the result."
 )
@@ -307,118 +309,108 @@ def _denied_page(error: str, description: str | None) -> _Page:
     return _Page(False, "Sign-in did not complete", message)
 
 
-# -- HTTP -----------------------------------------------------------------------------------------
+# -- the connection front: what must be judged before HTTP parsing ---------------------------------
 
 
-class _HttpError(Exception):
-    def __init__(self, status: int, page: _Page = _PAGE_BAD_REQUEST) -> None:
-        super().__init__(status)
-        self.status = status
-        self.page = page
-
-
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    path: str
-    query: str
-    target: str
-    headers: Mapping[str, tuple[str, ...]]
-
-    def header(self, name: str) -> tuple[str, ...]:
-        return self.headers.get(name, ())
-
-    @property
-    def has_body(self) -> bool:
-        length = self.header("content-length")
-        return bool(self.header("transfer-encoding")) or any(v.strip() != "0" for v in length)
-
-
-def _parse_head(head: bytes) -> _Request:
-    """Parse a request line and header fields (RFC 9112 §3, §5); raises ``_HttpError(400)``."""
-    request_line, *header_lines = head.split(b"\r\n")
-    parts = request_line.split(b" ")
-    if len(parts) != 3:
-        raise _HttpError(400)
-    method, target, version = parts
-    if not _TOKEN.fullmatch(method) or version not in (b"HTTP/1.1", b"HTTP/1.0"):
-        raise _HttpError(400)
-    if not _ORIGIN_FORM.fullmatch(target):
-        raise _HttpError(400)
-    headers: dict[str, list[str]] = {}
-    for line in header_lines:
-        name, colon, value = line.partition(b":")
-        # A leading space (obsolete line folding) or a space before the colon is not a token.
-        if not colon or not _TOKEN.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
-            raise _HttpError(400)
-        headers.setdefault(name.decode("ascii").lower(), []).append(
-            value.strip(b" \t").decode("latin-1")
-        )
-    text = target.decode("ascii")
-    path, _, query = text.partition("?")
-    return _Request(
-        method=method.decode("ascii"),
-        path=path,
-        query=query,
-        target=text,
-        headers={name: tuple(values) for name, values in headers.items()},
-    )
-
-
-def _response(
-    status: int,
-    page: _Page | None,
-    *,
-    head_only: bool = False,
-    extra: Mapping[str, str] | None = None,
-) -> bytes:
-    body, csp = page.render() if page is not None else (b"", "default-src 'none'")
-    headers = {
-        "Date": formatdate(usegmt=True),
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Length": str(len(body)),
+def _security_headers(csp: str) -> dict[str, str]:
+    return {
         # The page follows a URL that carried the code: keep it out of caches and referrers.
         "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
         "Content-Security-Policy": csp,
-        "Connection": "close",
-        **(extra or {}),
+        "Server": "desktop-app",
     }
-    lines = [f"HTTP/1.1 {status} {_REASONS[status]}"]
+
+
+def _raw_response(status: int, page: _Page) -> bytes:
+    """A complete answer written by the front, before aiohttp has a request to answer."""
+    body, csp = page.render()
+    headers = {
+        "Date": formatdate(usegmt=True),
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Length": str(len(body)),
+        **_security_headers(csp),
+        "Connection": "close",
+    }
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    return head if head_only else head + body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 class _Phase(enum.Enum):
-    READING = enum.auto()  # waiting for the request line and headers
+    READING = enum.auto()  # the request head is still arriving (the front buffers it)
+    HANDLING = enum.auto()  # handed to aiohttp; being answered
     HELD = enum.auto()  # a complete request, answered later (finish(), or wait() starting)
-    DRAINING = enum.auto()  # answered; discarding input until the peer closes
+    DRAINING = enum.auto()  # answered; waiting for the peer to close
     CLOSED = enum.auto()
 
 
+class _Handler(RequestHandler):
+    """aiohttp's HTTP/1.1 connection handler, with our pages for the requests it cannot parse.
+
+    aiohttp's own error answer logs the parser's exception and echoes its message, which can
+    quote the request line (the code and state) or a header (a cookie): neither may reach a log
+    or a page, so this answers with the plain "could not read" page and logs nothing.
+    """
+
+    front: _Connection
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status >= 500:
+            logger.warning("The sign-in listener failed on a request: %s", type(exc).__name__)
+        else:
+            logger.debug("Loopback request not understood: %s", type(exc).__name__)
+        return _page_response(status, _PAGE_BAD_REQUEST if status < 500 else _PAGE_FAILED)
+
+
+def _page_response(
+    status: int, page: _Page | None, extra: Mapping[str, str] | None = None
+) -> web.Response:
+    body, csp = page.render() if page is not None else (b"", "default-src 'none'")
+    response = web.Response(
+        status=status,
+        body=body,
+        content_type="text/html",
+        charset="utf-8",
+        headers={**_security_headers(csp), **(extra or {})},
+    )
+    response.force_close()  # one request per connection
+    return response
+
+
 class _Connection(asyncio.Protocol):
-    """One HTTP/1.1 connection: one request, one response, then close."""
+    """One client connection.
+
+    Until the request head is complete this front owns the bytes: it checks the first bytes for
+    a TLS ClientHello, bounds the head's size and the time it may take, and only then hands the
+    connection to aiohttp's :class:`RequestHandler`, forwarding every later event to it.
+    """
 
     def __init__(self, receiver: LoopbackReceiver) -> None:
         self._receiver = receiver
         self.transport: asyncio.Transport | None = None
         self.phase = _Phase.READING
         self.received = 0
-        self.method = ""
-        self.path = ""  # for log lines: the path only, never the query
+        self.opened = 0.0  # loop time of the last byte (or of the connection) for eviction
         self._buffer = bytearray()
         self._scanned = 0  # how much of the buffer holds no end of headers
-        self._peer_closed = False
         self._timer: asyncio.TimerHandle | None = None
+        self._inner: _Handler | None = None
 
     # asyncio.Protocol ---------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # a stream server's transport
         self.transport = transport
+        self.opened = asyncio.get_running_loop().time()
         if not self._receiver._admit(self):
             self.phase = _Phase.CLOSED
             transport.abort()
@@ -426,24 +418,22 @@ class _Connection(asyncio.Protocol):
         self._set_timer(self._receiver._read_timeout, self._read_timed_out)
 
     def data_received(self, data: bytes) -> None:
-        first = self.received == 0
         self.received += len(data)
-        if self.phase is _Phase.READING:
-            if first and data[:1] == b"\x16":
-                # A TLS ClientHello on the plain-HTTP port: the browser forces HTTPS.
-                self._receiver._tls_detected()
-                self.abort()
+        if self._inner is not None:
+            if self.received > self._receiver._max_request_bytes + _MAX_DRAIN_BYTES:
+                self.abort()  # one bounded request per connection; the rest is not read
                 return
-            self._buffer += data
-            self._parse()
-        elif self.received > self._receiver._max_request_bytes + _MAX_DRAIN_BYTES:
-            # HELD or DRAINING: one request per connection, the rest is discarded, within bounds.
-            self.abort()
+            self._inner.data_received(data)
+            return
+        if self.phase is not _Phase.READING:
+            return
+        self.opened = asyncio.get_running_loop().time()
+        self._buffer += data
+        self._advance()
 
     def eof_received(self) -> bool:
-        if self.phase is _Phase.HELD:
-            self._peer_closed = True
-            return True  # the client half-closed; the answer can still be written
+        if self._inner is not None:
+            return True  # a half-closed client can still read the answer; aiohttp closes
         self.close()
         return False
 
@@ -451,69 +441,75 @@ class _Connection(asyncio.Protocol):
         self.phase = _Phase.CLOSED
         self._cancel_timer()
         self._buffer.clear()
+        if self._inner is not None:
+            self._inner.connection_lost(exc)
         self._receiver._forget(self)
 
-    # request handling ---------------------------------------------------------------------------
+    def pause_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.pause_writing()
 
-    def _parse(self) -> None:
+    def resume_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.resume_writing()
+
+    # the head ----------------------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        if self._buffer[:1] == b"\x16":
+            # A TLS ClientHello on the plain-HTTP port: the browser forces HTTPS.
+            self._receiver._tls_detected()
+            self.abort()
+            return
         limit = self._receiver._max_request_bytes
-        # Resume the search where the previous chunk ended, so a request sent a byte at a time
-        # costs linear, not quadratic, time.
+        # aiohttp caps each line and header, not the whole head, and has no deadline for it:
+        # find the end of the head here, resuming where the previous chunk ended so that a
+        # request sent a byte at a time costs linear, not quadratic, time.
         end = self._buffer.find(b"\r\n\r\n", max(0, self._scanned - 3), limit)
         self._scanned = len(self._buffer)
         if end == -1 or end + 4 > limit:
             if len(self._buffer) >= limit:
                 line_end = self._buffer.find(b"\r\n", 0, limit)
-                self.respond(414 if line_end == -1 else 431, _PAGE_TOO_LARGE)
+                self.respond_raw(414 if line_end == -1 else 431, _PAGE_TOO_LARGE)
             return
-        head = bytes(self._buffer[:end])
-        self._buffer.clear()
         self._cancel_timer()
-        try:
-            request = _parse_head(head)
-        except _HttpError as exc:
-            self.respond(exc.status, exc.page)
-            return
-        self.method = request.method
-        self.path = request.path[:100]
-        self._receiver._handle(self, request)
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        assert self.transport is not None
+        inner = self._receiver._new_handler()
+        inner.front = self
+        self._inner = inner
+        self.phase = _Phase.HANDLING
+        data, self._buffer = bytes(self._buffer), bytearray()
+        inner.connection_made(self.transport)
+        inner.data_received(data)
 
     def _read_timed_out(self) -> None:
         self._timer = None
+        if self.phase is not _Phase.READING:
+            return
         if self.received == 0:
             self.close()  # an idle preconnect: nothing to answer
         else:
-            self.respond(408, _PAGE_TIMEOUT)
+            self.respond_raw(408, _PAGE_TIMEOUT)
 
-    # used by the receiver ------------------------------------------------------------------------
-
-    def hold(self, seconds: float) -> None:
-        self.phase = _Phase.HELD
-        self._set_timer(seconds, self._hold_timed_out)
-
-    def _hold_timed_out(self) -> None:
-        self._timer = None
-        self._receiver._hold_expired(self)
-
-    def respond(
-        self, status: int, page: _Page | None, *, extra: Mapping[str, str] | None = None
-    ) -> None:
+    def respond_raw(self, status: int, page: _Page) -> None:
+        """Answer from the front (the head never reached aiohttp), then close gently."""
         transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        if self.phase in (_Phase.DRAINING, _Phase.CLOSED):
+        if transport is None or transport.is_closing() or self.phase is not _Phase.READING:
             return
         self._cancel_timer()
-        transport.write(_response(status, page, head_only=self.method == "HEAD", extra=extra))
-        logger.debug("Loopback %s %r -> %d", self.method or "-", self.path, status)
+        transport.write(_raw_response(status, page))
+        logger.debug("Loopback request -> %d", status)
         self.phase = _Phase.DRAINING
-        if self._peer_closed:
-            transport.close()  # flushes, then closes
-            return
+        self._buffer.clear()
         # Half-close and let the client close first, so unread input never resets the answer.
         if transport.can_write_eof():
             transport.write_eof()
         self._set_timer(_LINGER_SECONDS, self.abort)
+
+    # used by the receiver ------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close gently: flush what was written, then close."""
@@ -643,10 +639,10 @@ class LoopbackReceiver:
 
         self._expected_state: str | None = None
         self._result: asyncio.Future[AuthorizationResponse] | None = None
-        self._early: list[tuple[_Connection, str]] = []  # callbacks that came before wait()
+        self._early: list[_Hold] = []  # callbacks that came before wait()
         self._ended = False  # an authorization response (code or error) ended the wait
         self._done_expected = False  # the tab was sent to /done and will ask for it
-        self._done_waiters: list[_Connection] = []
+        self._done_waiters: list[_Hold] = []
         self._done_served = asyncio.Event()
         self._outcome: _Page | None = None
 
@@ -654,6 +650,7 @@ class LoopbackReceiver:
         self._http_seen = False  # a plain-HTTP request reached the callback path
         self._https_failed = False
         self._https_timer: asyncio.TimerHandle | None = None
+        self._web: web.Server | None = None
 
     # context manager ------------------------------------------------------------------------------
 
@@ -661,6 +658,16 @@ class LoopbackReceiver:
         if self._servers or self._closed:
             raise RuntimeError("a LoopbackReceiver can be entered only once")
         loop = asyncio.get_running_loop()
+        # aiohttp does the HTTP/1.1 parsing and framing; handler_cancellation ends a held
+        # request's handler when its connection goes away.
+        self._web = web.Server(
+            self._respond,
+            handler_cancellation=True,
+            access_log=None,  # an access log would carry the query: the code and the state
+            keepalive_timeout=0,
+            max_line_size=self._max_request_bytes,
+            max_field_size=self._max_request_bytes,
+        )
         try:
             sock = _bind(socket.AF_INET, LOOPBACK_V4, self._requested_port)
         except OSError as exc:
@@ -763,9 +770,9 @@ class LoopbackReceiver:
         result: asyncio.Future[AuthorizationResponse] = loop.create_future()
         self._result = result
         early, self._early = self._early, []
-        for conn, query in early:
-            if conn.phase is _Phase.HELD:
-                self._on_callback(conn, query)
+        for hold in early:
+            if not hold.answer.done():
+                hold.answer.set_result(self._judge(hold.text))
         if self._https_failed and not result.done():
             result.set_exception(BrowserForcedHttpsError())
         try:
@@ -790,14 +797,19 @@ class LoopbackReceiver:
         """
         self._outcome = _finish_page(ok, message)
         waiters, self._done_waiters = self._done_waiters, []
-        for conn in waiters:
-            self._answer_done(conn)
+        for hold in waiters:
+            if not hold.answer.done():
+                hold.answer.set_result(self._done_answer())
         if self._done_expected and not self._done_served.is_set() and not self._closed:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._finish_linger):
                     await self._done_served.wait()
 
     # called by connections --------------------------------------------------------------------------
+
+    def _new_handler(self) -> _Handler:
+        assert self._web is not None
+        return _Handler(self._web, loop=asyncio.get_running_loop(), **self._web._kwargs)
 
     def _admit(self, conn: _Connection) -> bool:
         if self._closed:
@@ -828,9 +840,6 @@ class LoopbackReceiver:
 
     def _forget(self, conn: _Connection) -> None:
         self._connections.pop(conn, None)
-        if conn in self._done_waiters:
-            self._done_waiters.remove(conn)
-        self._early = [(c, q) for c, q in self._early if c is not conn]
         if not self._connections:
             self._no_connections.set()
 
@@ -849,29 +858,46 @@ class LoopbackReceiver:
         if self._result is not None and not self._result.done():
             self._result.set_exception(BrowserForcedHttpsError())
 
-    def _handle(self, conn: _Connection, request: _Request) -> None:
-        if not self._host_allowed(request):
+    # requests (aiohttp calls _respond once per connection) ----------------------------------------
+
+    async def _respond(self, request: BaseRequest) -> web.StreamResponse:
+        conn = cast(_Handler, request.protocol).front
+        try:
+            answer = await self._route(conn, request)
+        finally:
+            if conn.phase is not _Phase.CLOSED:
+                conn.phase = _Phase.DRAINING
+        logger.debug(
+            "Loopback %s %r -> %d", request.method, _log_path(request.raw_path), answer.status
+        )
+        return _page_response(answer.status, answer.page, answer.extra)
+
+    async def _route(self, conn: _Connection, request: BaseRequest) -> _Answer:
+        target = request.raw_path
+        if request.version not in (HttpVersion10, HttpVersion11) or not _ORIGIN_FORM.fullmatch(
+            target
+        ):
+            return _Answer(400, _PAGE_BAD_REQUEST)
+        if not self._host_allowed(request.headers.getall("Host", [])):
             # DNS rebinding (RFC 8252 §8.3 asks for loopback-only; this keeps web pages out too).
-            conn.respond(400, _PAGE_BAD_HOST)
-            return
-        if request.path == self._path:
+            return _Answer(400, _PAGE_BAD_HOST)
+        path, _, query = target.partition("?")
+        if path == self._path:
             self._http_seen = True
             if self._https_timer is not None:
                 self._https_timer.cancel()
                 self._https_timer = None
-        if request.path not in (self._path, self._done_path):
-            conn.respond(404, _PAGE_NOT_FOUND)
-        elif request.method != "GET":
-            conn.respond(405, _PAGE_BAD_METHOD, extra={"Allow": "GET"})
-        elif request.has_body:
-            conn.respond(413, _PAGE_TOO_LARGE)
-        elif request.path == self._path:
-            self._on_callback(conn, request.query)
-        else:
-            self._on_done(conn)
+        if path not in (self._path, self._done_path):
+            return _Answer(404, _PAGE_NOT_FOUND)
+        if request.method != "GET":
+            return _Answer(405, _PAGE_BAD_METHOD, {"Allow": "GET"})
+        if request.body_exists or "Transfer-Encoding" in request.headers:
+            return _Answer(413, _PAGE_TOO_LARGE)
+        if path == self._path:
+            return await self._on_callback(conn, query)
+        return await self._on_done(conn)
 
-    def _host_allowed(self, request: _Request) -> bool:
-        hosts = request.header("host")
+    def _host_allowed(self, hosts: list[str]) -> bool:
         if len(hosts) != 1:
             return False
         allowed = {f"{name}:{self._port}" for name in ("127.0.0.1", "[::1]", "localhost")}
@@ -879,26 +905,45 @@ class LoopbackReceiver:
             allowed |= {"127.0.0.1", "[::1]", "localhost"}
         return hosts[0].lower() in allowed
 
-    def _on_callback(self, conn: _Connection, query: str) -> None:
+    async def _hold(self, conn: _Connection, holds: list[_Hold], text: str = "") -> _Answer | None:
+        """Keep the request open until someone answers it, or ``hold_timeout`` (then None)."""
+        hold = _Hold(conn, asyncio.get_running_loop().create_future(), text)
+        holds.append(hold)
+        conn.phase = _Phase.HELD
+        try:
+            async with asyncio.timeout(self._hold_timeout):
+                return await hold.answer
+        except TimeoutError:
+            return None
+        finally:
+            if hold in holds:
+                holds.remove(hold)
+            if conn.phase is _Phase.HELD:
+                conn.phase = _Phase.HANDLING
+
+    async def _on_callback(self, conn: _Connection, text: str) -> _Answer:
+        if not self._ended and (self._result is None or self._expected_state is None):
+            # The browser beat wait(): judge this request once wait() knows the state.
+            answer = await self._hold(conn, self._early, text)
+            return answer or _Answer(503, _PAGE_NOT_READY)
+        return self._judge(text)
+
+    def _judge(self, text: str) -> _Answer:
+        """The answer to an authorization response's parameters; ends the wait when it is one."""
         if self._ended:
             # A reload, the back button or a second redirect: show the outcome, change nothing.
-            conn.respond(303, None, extra={"Location": self._done_path})
-            return
+            return _Answer(303, None, {"Location": self._done_path})
         result, state = self._result, self._expected_state
-        if result is None or state is None:
-            # The browser beat wait(): judge this request once wait() knows the state.
-            conn.hold(self._hold_timeout)
-            self._early.append((conn, query))
-            return
-        check = check_callback_query(query, state)
+        assert result is not None
+        assert state is not None
+        check = check_callback_query(text, state)
         if not check.ends_wait or result.done():
             page = {
                 CallbackKind.WRONG_STATE: _PAGE_WRONG_STATE,
                 CallbackKind.INCOMPLETE: _PAGE_INCOMPLETE,
             }.get(check.kind, _PAGE_BAD_REQUEST)
             logger.info("Ignored a callback request: %s", check.kind.value)
-            conn.respond(400, page)
-            return
+            return _Answer(400, page)
         params = check.params
         response = AuthorizationResponse(
             code=params.get("code") if check.kind is CallbackKind.AUTHORIZED else None,
@@ -906,45 +951,35 @@ class LoopbackReceiver:
             error=params.get("error"),
             error_description=params.get("error_description"),
             iss=params.get("iss"),
-            callback_url=f"{self.redirect_uri}?{query}",
+            callback_url=f"{self.redirect_uri}?{text}",
         )
         self._ended = True
         if self._https_timer is not None:
             self._https_timer.cancel()
             self._https_timer = None
+        result.set_result(response)
         if response.error is not None:
             logger.info("The authorization response carries an error: %s", response.error)
             self._outcome = _denied_page(response.error, response.error_description)
-            conn.respond(200, self._outcome)
-        else:
-            logger.info("Received the authorization response")
-            # RFC 9700 §4.2.4 / RFC 8252 §8: get the code out of the address bar and history.
-            self._done_expected = True
-            conn.respond(303, None, extra={"Location": self._done_path})
-        result.set_result(response)
+            return _Answer(200, self._outcome)
+        logger.info("Received the authorization response")
+        # RFC 9700 §4.2.4 / RFC 8252 §8: get the code out of the address bar and history.
+        self._done_expected = True
+        return _Answer(303, None, {"Location": self._done_path})
 
-    def _on_done(self, conn: _Connection) -> None:
+    async def _on_done(self, conn: _Connection) -> _Answer:
         if self._outcome is not None:
-            self._answer_done(conn)
-        elif self._done_expected:
-            conn.hold(self._hold_timeout)  # finish() will answer
-            self._done_waiters.append(conn)
-        else:
-            conn.respond(404, _PAGE_NOT_FOUND)
+            return self._done_answer()
+        if not self._done_expected:
+            return _Answer(404, _PAGE_NOT_FOUND)
+        answer = await self._hold(conn, self._done_waiters)  # finish() will answer
+        return answer or _Answer(200, _PAGE_STILL_FINISHING)
 
-    def _answer_done(self, conn: _Connection) -> None:
+    def _done_answer(self) -> _Answer:
         assert self._outcome is not None
-        conn.respond(200, self._outcome)
         if self._done_expected:
             self._done_served.set()
-
-    def _hold_expired(self, conn: _Connection) -> None:
-        if conn in self._done_waiters:
-            self._done_waiters.remove(conn)
-            conn.respond(200, _PAGE_STILL_FINISHING)
-        else:
-            self._early = [(c, q) for c, q in self._early if c is not conn]
-            conn.respond(503, _PAGE_NOT_READY)
+        return _Answer(200, self._outcome)
 
     # closing --------------------------------------------------------------------------------------------
 
@@ -972,3 +1007,24 @@ class LoopbackReceiver:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(1.0):
                 await self._no_connections.wait()
+
+
+def _log_path(target: str) -> str:
+    """The path of a request target for a log line: never the query, at most 100 characters."""
+    return target.partition("?")[0][:100]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    page: _Page | None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class _Hold:
+    """A complete request kept open until it can be answered."""
+
+    conn: _Connection
+    answer: asyncio.Future[_Answer]
+    text: str = field(default="", repr=False)  # an early callback's parameters
