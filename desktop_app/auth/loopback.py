@@ -10,6 +10,28 @@ module answers that request and hands the parameters to the caller::
         ...exchange response.code...
         await receiver.finish(ok=True)           # tells the browser tab how sign-in ended
 
+With ``response_mode=form_post`` and a one-time start URL (what the sign-in core uses when
+discovery lists ``form_post`` and a ``pushed_authorization_request_endpoint``)::
+
+    async with LoopbackReceiver(form_post_origin="https://tenant.logto.app") as receiver:
+        receiver.set_start_handler(push_request)   # async () -> URL to send the browser to
+        open_browser(receiver.new_start_url())     # http://127.0.0.1:<port>/start/<token>
+        response = await receiver.wait(state)
+        ...
+
+``form_post_origin`` (the issuer's origin) switches the callback to OAuth 2.0 Form Post
+Response Mode: the response is accepted only as a bounded ``POST <path>`` with an
+``application/x-www-form-urlencoded`` body and exactly that ``Origin``, and answered with
+``303 See Other`` to ``<path>/done``; a query on ``GET <path>`` is then refused. Everything
+below about parsing, ``state`` and error responses applies to the body as to the query, and
+:attr:`AuthorizationResponse.callback_url` is the redirect URI with the body as its query.
+:meth:`~LoopbackReceiver.new_start_url` mints a URL that answers its first ``GET`` with
+``303`` to what the start handler returns (it pushes the request, RFC 9126, and returns the
+authorization endpoint with the ``request_uri``; or it returns the full authorization URL).
+Each URL works once and only until the wait ends, so only this URL, never the request's
+``state`` or PKCE challenge, reaches the browser's command line (which any local user can
+read) and history; a used or unknown one gets a short page.
+
 Rules, and where they come from:
 
 * Listen on the loopback interface only, never on all interfaces (RFC 8252 §8.3), on an
@@ -70,11 +92,12 @@ import hmac
 import html
 import logging
 import re
+import secrets
 import socket
 import string
 import sys
 from base64 import b64encode
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import cache
@@ -82,7 +105,7 @@ from http import HTTPStatus
 from importlib import resources
 from types import TracebackType
 from typing import cast
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import HttpVersion10, HttpVersion11, web
 from aiohttp.web_protocol import RequestHandler
@@ -92,6 +115,7 @@ from desktop_app.errors import (
     AuthError,
     BrowserForcedHttpsError,
     ConfigError,
+    DesktopAppError,
     SignInCancelled,
     SignInTimeout,
 )
@@ -120,6 +144,7 @@ _MAX_DRAIN_BYTES = 64 * 1024
 # origin-form request target (RFC 9112 §3.2.1): visible ASCII, no fragment.
 _ORIGIN_FORM = re.compile(r"/[\x21\x22\x24-\x7e]*")
 # A configured callback path: RFC 3986 path characters only, no query or fragment.
+_START_PREFIX = "/start/"
 _PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
 # RFC 6749 Appendix A: code = 1*VSCHAR, error = 1*NQSCHAR.
 _VSCHAR = re.compile(r"[\x20-\x7e]+")
@@ -288,6 +313,17 @@ _PAGE_NOT_READY = _Page(
     "The app was not ready",
     "The app was not waiting for this sign-in response. Return to the app and try again.",
 )
+_PAGE_BAD_ORIGIN = _Page(
+    False,
+    "Not accepted",
+    "This address only accepts the sign-in response from your sign-in service.",
+)
+_PAGE_LINK_USED = _Page(
+    False,
+    "Sign-in link already used",
+    "This sign-in link works only once, and only while the app waits for that sign-in. "
+    "Return to the app and click Open browser again, or Sign in.",
+)
 _PAGE_FAILED = _Page(False, "Something went wrong", "The app could not answer this request.")
 _PAGE_STILL_FINISHING = _Page(
     True, "Almost done", "The app is finishing the sign-in. Return to the app to see the result."
@@ -301,6 +337,14 @@ def _finish_page(ok: bool, message: str) -> _Page:
         False,
         "Sign-in did not complete",
         _echo(message) or "Something went wrong while finishing sign-in. Return to the app.",
+    )
+
+
+def _start_failed_page(message: str) -> _Page:
+    return _Page(
+        False,
+        "Sign-in could not start",
+        _echo(message) or "The app could not start the sign-in. Return to the app and try again.",
     )
 
 
@@ -603,8 +647,13 @@ class LoopbackReceiver:
         finish_linger: float = 2.0,
         https_grace: float = 5.0,
         bind_ipv6: bool = True,
+        form_post_origin: str | None = None,
     ) -> None:
-        if not _PATH.fullmatch(path) or path.endswith("/done"):
+        if (
+            not _PATH.fullmatch(path)
+            or path.endswith("/done")
+            or (path + "/").startswith(_START_PREFIX)
+        ):
             raise ValueError(f"callback path must be an absolute URL path, got {path!r}")
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be 0..65535, got {port}")
@@ -629,6 +678,10 @@ class LoopbackReceiver:
         self._finish_linger = finish_linger
         self._https_grace = https_grace
         self._bind_ipv6 = bind_ipv6
+        self._form_post_origin = None if form_post_origin is None else _web_origin(form_post_origin)
+        self._start_handler: Callable[[], Awaitable[str]] | None = None
+        self._start_tokens: list[str] = []  # live: minted, not used yet
+        self._used_tokens: set[str] = set()
 
         self._servers: list[asyncio.Server] = []
         self._port: int | None = None
@@ -665,6 +718,7 @@ class LoopbackReceiver:
             handler_cancellation=True,
             access_log=None,  # an access log would carry the query: the code and the state
             keepalive_timeout=0,
+            lingering_time=_LINGER_SECONDS,
             max_line_size=self._max_request_bytes,
             max_field_size=self._max_request_bytes,
         )
@@ -743,6 +797,38 @@ class LoopbackReceiver:
     def active_connections(self) -> int:
         """How many client connections are open right now (listeners not counted)."""
         return len(self._connections)
+
+    @property
+    def form_post_origin(self) -> str | None:
+        """The origin a ``form_post`` response must come from, or None for query responses."""
+        return self._form_post_origin
+
+    def set_start_handler(self, handler: Callable[[], Awaitable[str]]) -> None:
+        """Set what the one-time start URLs lead to (see :meth:`new_start_url`).
+
+        ``handler`` is awaited when a browser first opens a live start URL, and returns the
+        absolute URL the browser is sent to with ``303 See Other``: the authorization endpoint
+        with the ``request_uri`` it has just pushed (RFC 9126 §4), or the full authorization
+        URL. If it raises, that browser gets a page saying the sign-in could not start (the
+        :class:`~desktop_app.errors.DesktopAppError` message, if it is one) and the wait goes on.
+        """
+        self._start_handler = handler
+
+    def new_start_url(self) -> str:
+        """Mint a fresh one-time ``http://127.0.0.1:<port>/start/<token>`` for the browser.
+
+        Only this URL (never the authorization request) goes on the browser's command line,
+        where every local user can read it. Each URL works for one ``GET``, and only until the
+        wait ends; a used, unknown or expired one gets a short page that says so. Call it again
+        for "Open browser again" or "Copy sign-in link", so a used link is never handed out.
+        """
+        if self._start_handler is None:
+            raise RuntimeError("set_start_handler() must be called before new_start_url()")
+        if self._closed or not self._servers or self._ended:
+            raise RuntimeError("the receiver is not waiting for a sign-in")
+        token = secrets.token_urlsafe(32)  # 256 bits (RFC 6749 §10.10 asks for >= 128)
+        self._start_tokens.append(token)
+        return f"http://{LOOPBACK_V4}:{self.port}{_START_PREFIX}{token}"
 
     @property
     def listening(self) -> bool:
@@ -870,7 +956,16 @@ class LoopbackReceiver:
         logger.debug(
             "Loopback %s %r -> %d", request.method, _log_path(request.raw_path), answer.status
         )
-        return _page_response(answer.status, answer.page, answer.extra)
+        response = _page_response(answer.status, answer.page, answer.extra)
+        await response.prepare(request)
+        await response.write_eof()
+        # Half-close so the client sees the end at once, while aiohttp's lingering close reads
+        # what the client still sends (a body that was not read): closing with unread input
+        # would make the kernel reset the connection before the browser has read the page.
+        transport = request.transport
+        if transport is not None and not transport.is_closing() and transport.can_write_eof():
+            transport.write_eof()
+        return response
 
     async def _route(self, conn: _Connection, request: BaseRequest) -> _Answer:
         target = request.raw_path
@@ -887,8 +982,16 @@ class LoopbackReceiver:
             if self._https_timer is not None:
                 self._https_timer.cancel()
                 self._https_timer = None
+        if path.startswith(_START_PREFIX):
+            if request.method != "GET":  # a HEAD or a probe must not use the link up
+                return _Answer(405, _PAGE_BAD_METHOD, {"Allow": "GET"})
+            return await self._on_start(path.removeprefix(_START_PREFIX))
         if path not in (self._path, self._done_path):
             return _Answer(404, _PAGE_NOT_FOUND)
+        if path == self._path and self._form_post_origin is not None:
+            if request.method != "POST":
+                return _Answer(405, _PAGE_BAD_METHOD, {"Allow": "POST"})
+            return await self._on_form_post(conn, request)
         if request.method != "GET":
             return _Answer(405, _PAGE_BAD_METHOD, {"Allow": "GET"})
         if request.body_exists or "Transfer-Encoding" in request.headers:
@@ -896,6 +999,70 @@ class LoopbackReceiver:
         if path == self._path:
             return await self._on_callback(conn, query)
         return await self._on_done(conn)
+
+    async def _on_form_post(self, conn: _Connection, request: BaseRequest) -> _Answer:
+        """``response_mode=form_post`` (OAuth 2.0 Form Post Response Mode §2): the parameters
+        arrive as an urlencoded body, so they never reach the address bar or the history."""
+        # Only the identity provider's own auto-submitting page may post the response: a page
+        # on another origin (or another local program, which sends no Origin) may not.
+        if request.headers.getall("Origin", []) != [self._form_post_origin]:
+            logger.info("Ignored a callback POST from another origin")
+            return _Answer(403, _PAGE_BAD_ORIGIN)
+        if (
+            len(request.headers.getall("Content-Type", [])) != 1
+            or request.content_type != "application/x-www-form-urlencoded"
+            or (request.charset or "utf-8").lower() != "utf-8"
+        ):
+            return _Answer(415, _PAGE_BAD_REQUEST)
+        length = request.content_length
+        if "Transfer-Encoding" in request.headers or length is None:
+            return _Answer(411, _PAGE_BAD_REQUEST)
+        if length > self._max_request_bytes:
+            return _Answer(413, _PAGE_TOO_LARGE)
+        conn.phase = _Phase.READING  # a body that trickles in can be evicted like a slow head
+        try:
+            async with asyncio.timeout(self._read_timeout):
+                body = await request.content.readexactly(length)
+        except TimeoutError:
+            return _Answer(408, _PAGE_TIMEOUT)
+        except asyncio.IncompleteReadError:
+            return _Answer(400, _PAGE_BAD_REQUEST)
+        finally:
+            if conn.phase is _Phase.READING:
+                conn.phase = _Phase.HANDLING
+        try:
+            text = body.decode("ascii")  # urlencoded is ASCII; anything else is malformed
+        except UnicodeDecodeError:
+            return _Answer(400, _PAGE_BAD_REQUEST)
+        return await self._on_callback(conn, text)
+
+    async def _on_start(self, token: str) -> _Answer:
+        """The one-time start URL: push the request now (or look it up), send the browser on."""
+        live = next(
+            (t for t in self._start_tokens if hmac.compare_digest(t.encode(), token.encode())),
+            None,
+        )
+        if live is None or self._ended or self._closed or self._start_handler is None:
+            known = live is not None or any(
+                hmac.compare_digest(t.encode(), token.encode()) for t in self._used_tokens
+            )
+            return _Answer(410 if known else 404, _PAGE_LINK_USED)
+        self._start_tokens.remove(live)
+        self._used_tokens.add(live)
+        try:
+            async with asyncio.timeout(self._hold_timeout):
+                url = await self._start_handler()
+        except DesktopAppError as exc:
+            logger.warning("The sign-in could not start: %s", type(exc).__name__)
+            return _Answer(502, _start_failed_page(exc.user_message))
+        except Exception as exc:  # the browser must get a page, whatever went wrong
+            logger.warning("The sign-in could not start: %s", type(exc).__name__)
+            return _Answer(502, _start_failed_page(""))
+        if urlsplit(url).scheme not in ("https", "http") or _CONTROL.search(url):
+            logger.warning("The start handler returned no usable URL")
+            return _Answer(502, _start_failed_page(""))
+        logger.info("Sent the browser on from a start link")
+        return _Answer(303, None, {"Location": url})
 
     def _host_allowed(self, hosts: list[str]) -> bool:
         if len(hosts) != 1:
@@ -954,6 +1121,8 @@ class LoopbackReceiver:
             callback_url=f"{self.redirect_uri}?{text}",
         )
         self._ended = True
+        self._used_tokens.update(self._start_tokens)
+        self._start_tokens.clear()
         if self._https_timer is not None:
             self._https_timer.cancel()
             self._https_timer = None
@@ -961,6 +1130,9 @@ class LoopbackReceiver:
         if response.error is not None:
             logger.info("The authorization response carries an error: %s", response.error)
             self._outcome = _denied_page(response.error, response.error_description)
+            if self._form_post_origin is not None:
+                # Post/Redirect/Get: a reload must not post the response again.
+                return _Answer(303, None, {"Location": self._done_path})
             return _Answer(200, self._outcome)
         logger.info("Received the authorization response")
         # RFC 9700 §4.2.4 / RFC 8252 §8: get the code out of the address bar and history.
@@ -1007,6 +1179,31 @@ class LoopbackReceiver:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(1.0):
                 await self._no_connections.wait()
+
+
+def _web_origin(url: str) -> str:
+    """``url``'s origin as a browser serializes it in ``Origin`` (RFC 6454 §6.1)."""
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        parts.scheme.lower() not in ("https", "http")
+        or not parts.hostname
+        or port == -1
+        or parts.username is not None
+        or parts.password is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(f"form_post_origin must be an http(s) origin, got {url!r}")
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"https": 443, "http": 80}[scheme]
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
 
 
 def _log_path(target: str) -> str:
