@@ -54,13 +54,17 @@ Rules, and where they come from:
   body, one request per connection, a cap on open connections (the oldest idle one is closed to
   make room). ``Host`` must name the loopback address and our port, so a web page that rebinds its
   DNS name to 127.0.0.1 cannot talk to the receiver.
-* A browser that forces HTTPS sends a TLS ClientHello (first byte 0x16) to the plain-HTTP port.
-  That connection is closed, and if no plain-HTTP request reaches the callback path within
-  ``https_grace`` seconds, :meth:`LoopbackReceiver.wait` raises
-  :class:`~desktop_app.errors.BrowserForcedHttpsError`. The grace period exists because some
-  browsers try HTTPS first and fall back to HTTP on their own ("HTTPS-First"/"HTTPS upgrades");
-  raising at once would break a sign-in that was about to succeed. A timeout after a ClientHello
-  (and no HTTP callback) also raises ``BrowserForcedHttpsError`` instead of ``SignInTimeout``.
+* Nothing but a valid authorization response ends the wait (or the timeout, a cancel, leaving
+  the context): no byte a client sends can. A browser that forces HTTPS sends a TLS ClientHello
+  to the plain-HTTP port; so can any local program, or a page the person has open
+  (``fetch('https://127.0.0.1:<port>/', {mode: 'no-cors'})``), so a ClientHello is only a hint:
+  its connection is closed, :attr:`~LoopbackReceiver.https_attempted` turns true and
+  ``on_https_attempt`` is called once (the waiting view can say that HTTPS-only browsers need an
+  exception for 127.0.0.1), and if the wait then times out it raises
+  :class:`~desktop_app.errors.BrowserForcedHttpsError`, which names the timeout and the HTTPS
+  attempt, instead of ``SignInTimeout``. Stray plain-HTTP requests (a favicon, ``GET <path>``
+  without ``state``) do not change that diagnosis. Only a well-formed TLS record header with a
+  ClientHello (RFC 8446 §5.1, §4) counts, not any byte 0x16.
 * A callback that arrives before :meth:`~LoopbackReceiver.wait` is called (the browser can be
   quicker than the caller) is held open and judged as soon as ``wait()`` knows the state.
 * The code must not stay in the address bar or the history: a successful callback is answered
@@ -145,6 +149,10 @@ _MAX_DRAIN_BYTES = 64 * 1024
 _ORIGIN_FORM = re.compile(r"/[\x21\x22\x24-\x7e]*")
 # A configured callback path: RFC 3986 path characters only, no query or fragment.
 _START_PREFIX = "/start/"
+# RFC 8446 §5.1: a handshake record (22), legacy version 3.x, a length of 1..2^14+256 (the top
+# byte 0x00..0x41), then §4: handshake type client_hello (1).
+_CLIENT_HELLO_BYTES = 6
+_CLIENT_HELLO_START = re.compile(rb"\x16\x03[\x00-\x04][\x00-\x41][\x00-\xff]\x01", re.DOTALL)
 _PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
 # RFC 6749 Appendix A: code = 1*VSCHAR, error = 1*NQSCHAR.
 _VSCHAR = re.compile(r"[\x20-\x7e]+")
@@ -500,11 +508,15 @@ class _Connection(asyncio.Protocol):
     # the head ----------------------------------------------------------------------------------
 
     def _advance(self) -> None:
-        if self._buffer[:1] == b"\x16":
-            # A TLS ClientHello on the plain-HTTP port: the browser forces HTTPS.
-            self._receiver._tls_detected()
-            self.abort()
-            return
+        if self._buffer[:1] == b"\x16":  # no HTTP method starts with 0x16
+            if len(self._buffer) < _CLIENT_HELLO_BYTES:
+                return  # judge it when the record header and the handshake type are here
+            if _CLIENT_HELLO_START.match(self._buffer):
+                # A TLS ClientHello on the plain-HTTP port: a browser that forces HTTPS, or
+                # anyone imitating one. Nothing to answer in TLS; the wait goes on.
+                self._receiver._tls_detected()
+                self.abort()
+                return
         limit = self._receiver._max_request_bytes
         # aiohttp caps each line and header, not the whole head, and has no deadline for it:
         # find the end of the head here, resuming where the previous chunk ended so that a
@@ -630,8 +642,8 @@ class LoopbackReceiver:
     headers), ``max_connections`` (open at once; the oldest idle one is closed to make room),
     ``hold_timeout`` (how long a ``/done`` request waits for :meth:`finish`, or an early callback
     for :meth:`wait`), ``finish_linger`` (how long :meth:`finish` waits for the tab to fetch
-    ``/done``) and ``https_grace`` (how long after a TLS ClientHello a plain-HTTP callback may
-    still arrive before :meth:`wait` raises :class:`~desktop_app.errors.BrowserForcedHttpsError`).
+    ``/done``). ``on_https_attempt`` is called once when a TLS ClientHello first arrives;
+    ``form_post_origin`` is described in the module docstring.
     """
 
     def __init__(
@@ -645,9 +657,9 @@ class LoopbackReceiver:
         max_connections: int = 256,
         hold_timeout: float = 30.0,
         finish_linger: float = 2.0,
-        https_grace: float = 5.0,
         bind_ipv6: bool = True,
         form_post_origin: str | None = None,
+        on_https_attempt: Callable[[], object] | None = None,
     ) -> None:
         if (
             not _PATH.fullmatch(path)
@@ -661,7 +673,6 @@ class LoopbackReceiver:
             ("timeout", timeout),
             ("read_timeout", read_timeout),
             ("hold_timeout", hold_timeout),
-            ("https_grace", https_grace),
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
@@ -676,7 +687,7 @@ class LoopbackReceiver:
         self._max_connections = max_connections
         self._hold_timeout = hold_timeout
         self._finish_linger = finish_linger
-        self._https_grace = https_grace
+        self._on_https_attempt = on_https_attempt
         self._bind_ipv6 = bind_ipv6
         self._form_post_origin = None if form_post_origin is None else _web_origin(form_post_origin)
         self._start_handler: Callable[[], Awaitable[str]] | None = None
@@ -700,9 +711,6 @@ class LoopbackReceiver:
         self._outcome: _Page | None = None
 
         self._tls_seen = False
-        self._http_seen = False  # a plain-HTTP request reached the callback path
-        self._https_failed = False
-        self._https_timer: asyncio.TimerHandle | None = None
         self._web: web.Server | None = None
 
     # context manager ------------------------------------------------------------------------------
@@ -831,6 +839,11 @@ class LoopbackReceiver:
         return f"http://{LOOPBACK_V4}:{self.port}{_START_PREFIX}{token}"
 
     @property
+    def https_attempted(self) -> bool:
+        """True once a TLS ClientHello reached the plain-HTTP listener (a hint, not an error)."""
+        return self._tls_seen
+
+    @property
     def listening(self) -> bool:
         """True while the listeners accept connections."""
         return bool(self._servers) and not self._closed
@@ -839,8 +852,8 @@ class LoopbackReceiver:
         """Wait for the authorization response that carries ``state``; return its parameters.
 
         Raises :class:`~desktop_app.errors.SignInTimeout` after ``timeout`` seconds,
-        :class:`~desktop_app.errors.BrowserForcedHttpsError` when the browser only speaks TLS to
-        the listener, and :class:`~desktop_app.errors.SignInCancelled` if the receiver is closed
+        or :class:`~desktop_app.errors.BrowserForcedHttpsError` instead when a TLS ClientHello
+        came meanwhile (see :attr:`https_attempted`), and :class:`~desktop_app.errors.SignInCancelled` if the receiver is closed
         meanwhile. Cancelling the task propagates ``CancelledError``. On any of these the
         listeners and connections are closed at once. After a response is returned the receiver
         keeps serving ``/done`` until :meth:`finish` / exit.
@@ -859,16 +872,14 @@ class LoopbackReceiver:
         for hold in early:
             if not hold.answer.done():
                 hold.answer.set_result(self._judge(hold.text))
-        if self._https_failed and not result.done():
-            result.set_exception(BrowserForcedHttpsError())
         try:
             async with asyncio.timeout(self._timeout):
                 return await result
         except TimeoutError:
             self._shut()
-            if self._tls_seen and not self._http_seen:
-                logger.warning("Sign-in timed out after the browser tried HTTPS on the listener")
-                raise BrowserForcedHttpsError() from None
+            if self._tls_seen:
+                logger.warning("Sign-in timed out after a TLS handshake reached the listener")
+                raise BrowserForcedHttpsError(self._timeout) from None
             logger.info("Sign-in timed out after %g s", self._timeout)
             raise SignInTimeout(self._timeout) from None
         except BaseException:
@@ -930,19 +941,15 @@ class LoopbackReceiver:
             self._no_connections.set()
 
     def _tls_detected(self) -> None:
-        logger.warning("A TLS handshake reached the plain-HTTP sign-in listener (HTTPS forced?)")
+        first = not self._tls_seen
         self._tls_seen = True
-        if not self._http_seen and self._https_timer is None and not self._ended:
-            loop = asyncio.get_running_loop()
-            self._https_timer = loop.call_later(self._https_grace, self._https_grace_over)
-
-    def _https_grace_over(self) -> None:
-        self._https_timer = None
-        if self._http_seen or self._ended:
-            return
-        self._https_failed = True
-        if self._result is not None and not self._result.done():
-            self._result.set_exception(BrowserForcedHttpsError())
+        if first and not self._ended:
+            logger.warning("A TLS handshake reached the plain-HTTP sign-in listener")
+            if self._on_https_attempt is not None:
+                try:
+                    self._on_https_attempt()
+                except Exception as exc:  # an observer must not break the listener
+                    logger.warning("on_https_attempt failed: %s", type(exc).__name__)
 
     # requests (aiohttp calls _respond once per connection) ----------------------------------------
 
@@ -977,11 +984,6 @@ class LoopbackReceiver:
             # DNS rebinding (RFC 8252 §8.3 asks for loopback-only; this keeps web pages out too).
             return _Answer(400, _PAGE_BAD_HOST)
         path, _, query = target.partition("?")
-        if path == self._path:
-            self._http_seen = True
-            if self._https_timer is not None:
-                self._https_timer.cancel()
-                self._https_timer = None
         if path.startswith(_START_PREFIX):
             if request.method != "GET":  # a HEAD or a probe must not use the link up
                 return _Answer(405, _PAGE_BAD_METHOD, {"Allow": "GET"})
@@ -1123,9 +1125,6 @@ class LoopbackReceiver:
         self._ended = True
         self._used_tokens.update(self._start_tokens)
         self._start_tokens.clear()
-        if self._https_timer is not None:
-            self._https_timer.cancel()
-            self._https_timer = None
         result.set_result(response)
         if response.error is not None:
             logger.info("The authorization response carries an error: %s", response.error)
@@ -1164,9 +1163,6 @@ class LoopbackReceiver:
             server.close()
         for conn in list(self._connections):
             conn.shut()
-        if self._https_timer is not None:
-            self._https_timer.cancel()
-            self._https_timer = None
         if self._result is not None and not self._result.done():
             self._result.set_exception(SignInCancelled())
             self._result.exception()  # retrieved here if no wait() is left to do it
