@@ -957,21 +957,25 @@ class LoopbackReceiver:
         conn = cast(_Handler, request.protocol).front
         try:
             answer = await self._route(conn, request)
+            logger.debug(
+                "Loopback %s %r -> %d", request.method, _log_path(request.raw_path), answer.status
+            )
+            response = _page_response(answer.status, answer.page, answer.extra)
+            await response.prepare(request)
+            await response.write_eof()
+            # Half-close so the client sees the end at once, while aiohttp's lingering close
+            # reads what the client still sends (a body that was not read): closing with unread
+            # input would make the kernel reset the connection before the browser has read it.
+            transport = request.transport
+            if transport is not None and not transport.is_closing() and transport.can_write_eof():
+                transport.write_eof()
         finally:
+            # Only once the answer is written: closing the listener closes a draining
+            # connection gently, but aborts one whose answer is still being written.
             if conn.phase is not _Phase.CLOSED:
                 conn.phase = _Phase.DRAINING
-        logger.debug(
-            "Loopback %s %r -> %d", request.method, _log_path(request.raw_path), answer.status
-        )
-        response = _page_response(answer.status, answer.page, answer.extra)
-        await response.prepare(request)
-        await response.write_eof()
-        # Half-close so the client sees the end at once, while aiohttp's lingering close reads
-        # what the client still sends (a body that was not read): closing with unread input
-        # would make the kernel reset the connection before the browser has read the page.
-        transport = request.transport
-        if transport is not None and not transport.is_closing() and transport.can_write_eof():
-            transport.write_eof()
+        if answer.done and self._done_expected:
+            self._done_served.set()  # finish() waits for this: the tab has its page
         return response
 
     async def _route(self, conn: _Connection, request: BaseRequest) -> _Answer:
@@ -1148,9 +1152,7 @@ class LoopbackReceiver:
 
     def _done_answer(self) -> _Answer:
         assert self._outcome is not None
-        if self._done_expected:
-            self._done_served.set()
-        return _Answer(200, self._outcome)
+        return _Answer(200, self._outcome, done=True)
 
     # closing --------------------------------------------------------------------------------------------
 
@@ -1212,6 +1214,7 @@ class _Answer:
     status: int
     page: _Page | None
     extra: Mapping[str, str] = field(default_factory=dict)
+    done: bool = False  # the /done page, which finish() waits to see written
 
 
 @dataclass(eq=False)
