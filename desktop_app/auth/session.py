@@ -357,6 +357,7 @@ class AuthSession:
             port=self.settings.redirect_port,
             timeout=self.settings.sign_in_timeout,
             form_post_origin=form_post_origin,
+            on_https_attempt=self._https_attempted,
         ) as receiver:
             request = await self.client.create_sign_in_request(
                 receiver.redirect_uri,
@@ -399,6 +400,17 @@ class AuthSession:
             await receiver.finish(True)
         await asyncio.to_thread(self._forget_sign_out)
         self._emit(State.SIGNED_IN, profile=self._profile(), notice=notice)
+
+    def _https_attempted(self) -> None:
+        # Only a hint: any local program or web page can send a TLS handshake, so the wait
+        # goes on; the timeout message names it too (BrowserForcedHttpsError).
+        if self.state is State.WAITING_FOR_BROWSER:
+            self._emit(
+                State.WAITING_FOR_BROWSER,
+                notice="Something tried to reach this app over HTTPS. If your browser forces "
+                "HTTPS ('Always use secure connections' / HTTPS-only mode), allow "
+                "http://127.0.0.1 there, then click Open browser again.",
+            )
 
     async def _browser_target(self, request: SignInRequest) -> Callable[[], Awaitable[str]]:
         """Check the request with Logto before any browser opens (a refusal is reported here,

@@ -159,3 +159,23 @@ async def test_without_par_the_link_leads_to_the_full_authorization_url(
     assert "response_mode" not in query  # not listed by this server: query mode
     assert harness.pushed == []
     await stop(harness, task)
+
+
+async def test_a_tls_handshake_shows_the_https_hint_and_the_wait_goes_on(
+    local_idp: LocalIdpInfo, harnesses: list[Harness]
+) -> None:
+    harness, task = await start(harnesses, local_idp.endpoint, local_idp.app_id)
+    hinted = asyncio.Event()
+    harness.session.subscribe(lambda snap: hinted.set() if "HTTPS" in snap.notice else None)
+    port = urlsplit(harness.links[0]).port
+    assert port is not None
+    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(bytes.fromhex("16030100c4010000c00303") + b"\x00" * 32)  # a ClientHello
+    await writer.drain()
+    await asyncio.wait_for(hinted.wait(), 10)
+    writer.close()
+    assert harness.session.state is State.WAITING_FOR_BROWSER
+    assert "http://127.0.0.1" in harness.session.snapshot.notice
+    status, _, _ = await harness.follow(harness.links[0])  # the link still works
+    assert status == 303
+    await stop(harness, task)
