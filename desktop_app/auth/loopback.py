@@ -1205,8 +1205,12 @@ def _web_origin(url: str) -> str:
 
 
 def _log_path(target: str) -> str:
-    """The path of a request target for a log line: never the query, at most 100 characters."""
-    return target.partition("?")[0][:100]
+    """The path of a request target for a log line: never the query nor a start link's token
+    (it opens the sign-in while it waits), at most 100 characters."""
+    path = target.partition("?")[0]
+    if path.startswith(_START_PREFIX):
+        return f"{_START_PREFIX}..."
+    return path[:100]
 
 
 @dataclass(frozen=True)
