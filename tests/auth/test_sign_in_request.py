@@ -17,7 +17,6 @@ from desktop_app.local_idp import LocalIdpInfo
 from tests.auth.test_logto_defects import REDIRECT_URI, our_client, sign_in
 from tests.fixtures.fake_idp import FakeIdp, closed_port_url
 
-
 SECRET_PARAMS = {"state", "nonce", "code_challenge", "redirect_uri", "scope", "prompt"}
 
 
