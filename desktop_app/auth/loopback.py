@@ -95,10 +95,12 @@ import hashlib
 import hmac
 import html
 import logging
+import os
 import re
 import secrets
 import socket
 import string
+import struct
 import sys
 from base64 import b64encode
 from collections.abc import Awaitable, Callable, Mapping
@@ -108,7 +110,7 @@ from functools import cache
 from http import HTTPStatus
 from importlib import resources
 from types import TracebackType
-from typing import cast
+from typing import ClassVar, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import HttpVersion10, HttpVersion11, web
@@ -456,6 +458,7 @@ class _Connection(asyncio.Protocol):
         self._scanned = 0  # how much of the buffer holds no end of headers
         self._timer: asyncio.TimerHandle | None = None
         self._inner: _Handler | None = None
+        self.verified = True  # False while the peer's owner is being looked up
 
     # asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -468,6 +471,15 @@ class _Connection(asyncio.Protocol):
             transport.abort()
             return
         self._set_timer(self._receiver._read_timeout, self._read_timed_out)
+        if self._receiver._peers is not None:
+            self.verified = False  # no byte is judged before we know who sent it
+            self._receiver._peers.check(self)
+
+    def peer_verified(self) -> None:
+        """The peer socket belongs to our user: judge what it has sent so far."""
+        self.verified = True
+        if self.phase is _Phase.READING and self._buffer:
+            self._advance()
 
     def data_received(self, data: bytes) -> None:
         self.received += len(data)
@@ -481,7 +493,8 @@ class _Connection(asyncio.Protocol):
             return
         self.opened = asyncio.get_running_loop().time()
         self._buffer += data
-        self._advance()
+        if self.verified:
+            self._advance()
 
     def eof_received(self) -> bool:
         if self._inner is not None:
@@ -643,7 +656,9 @@ class LoopbackReceiver:
     ``hold_timeout`` (how long a ``/done`` request waits for :meth:`finish`, or an early callback
     for :meth:`wait`), ``finish_linger`` (how long :meth:`finish` waits for the tab to fetch
     ``/done``). ``on_https_attempt`` is called once when a TLS ClientHello first arrives;
-    ``form_post_origin`` is described in the module docstring.
+    ``form_post_origin`` is described in the module docstring. ``refuse_other_users`` (on by
+    default) closes connections whose peer socket belongs to another OS user, where the OS says
+    (Linux); elsewhere it has no effect.
     """
 
     def __init__(
@@ -660,6 +675,7 @@ class LoopbackReceiver:
         bind_ipv6: bool = True,
         form_post_origin: str | None = None,
         on_https_attempt: Callable[[], object] | None = None,
+        refuse_other_users: bool = True,
     ) -> None:
         if (
             not _PATH.fullmatch(path)
@@ -688,6 +704,7 @@ class LoopbackReceiver:
         self._hold_timeout = hold_timeout
         self._finish_linger = finish_linger
         self._on_https_attempt = on_https_attempt
+        self._peers = _PeerOwners() if refuse_other_users and _PeerOwners.available() else None
         self._bind_ipv6 = bind_ipv6
         self._form_post_origin = None if form_post_origin is None else _web_origin(form_post_origin)
         self._start_handler: Callable[[], Awaitable[str]] | None = None
@@ -1175,6 +1192,92 @@ class LoopbackReceiver:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(1.0):
                 await self._no_connections.wait()
+
+
+class _PeerOwners:
+    """Who owns the other end of a loopback connection, from ``/proc/net/tcp`` and ``tcp6``.
+
+    RFC 8252 §8.3 leaves the loopback interface open to every user of the machine. Another
+    user who reads the browser's command line (``/proc/<pid>/cmdline`` is world-readable)
+    could send the listener an authorization response for their own account (login CSRF), or
+    use up a start URL. The kernel lists every TCP socket with the uid of its owner; the peer's
+    socket is the one whose local address is our connection's remote address and the other way
+    round. Lookups of the connections that arrive in one event-loop turn share one read of the
+    tables, so a flood of connections costs a few reads, not one each.
+    """
+
+    _TABLES: ClassVar[dict[int, str]] = {
+        socket.AF_INET: "/proc/net/tcp",
+        socket.AF_INET6: "/proc/net/tcp6",
+    }
+
+    def __init__(self) -> None:
+        self._uid = os.geteuid()
+        self._pending: list[_Connection] = []
+
+    @staticmethod
+    def available() -> bool:
+        return sys.platform == "linux" and os.access("/proc/net/tcp", os.R_OK)
+
+    def check(self, conn: _Connection) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._run)
+        self._pending.append(conn)
+
+    def _run(self) -> None:
+        pending, self._pending = self._pending, []
+        wanted: dict[tuple[bytes, bytes], list[_Connection]] = {}
+        families: set[int] = set()
+        for conn in pending:
+            transport = conn.transport
+            if conn.phase is _Phase.CLOSED or transport is None or transport.is_closing():
+                continue
+            sock = transport.get_extra_info("socket")
+            peer, ours = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+            if sock is None or peer is None or ours is None:
+                conn.abort()
+                continue
+            key = (_proc_address(sock.family, peer), _proc_address(sock.family, ours))
+            wanted.setdefault(key, []).append(conn)
+            families.add(sock.family)
+        if not wanted:
+            return
+        owners: dict[tuple[bytes, bytes], int] = {}
+        for family in families:
+            try:
+                with open(self._TABLES[family], "rb") as table:
+                    lines = table.read().splitlines()[1:]
+            except OSError as exc:
+                # The OS does not say (a hardened /proc): rely on form_post, Origin and state.
+                logger.warning("Cannot tell who owns loopback connections: %s", exc)
+                for conns in wanted.values():
+                    for conn in conns:
+                        conn.peer_verified()
+                return
+            for line in lines:
+                fields = line.split()
+                key = (fields[1], fields[2])
+                if key in wanted:
+                    owners[key] = int(fields[7])
+        for key, conns in wanted.items():
+            uid = owners.get(key)
+            for conn in conns:
+                if uid == self._uid:
+                    conn.peer_verified()
+                elif uid is None:
+                    logger.debug("Closed a loopback connection whose peer is gone")
+                    conn.abort()  # a closed socket has no owner: nothing to answer
+                else:
+                    logger.warning("Refused a loopback connection from another user (uid %d)", uid)
+                    conn.abort()
+
+
+def _proc_address(family: int, address: tuple[object, ...]) -> bytes:
+    """An (address, port) as ``/proc/net/tcp[6]`` prints it: each 32-bit word in host order."""
+    host, port = str(address[0]), int(cast(int, address[1]))
+    packed = socket.inet_pton(family, host)
+    words = struct.unpack(f"={len(packed) // 4}I", packed)
+    return ("".join(f"{word:08X}" for word in words) + f":{port:04X}").encode("ascii")
 
 
 def _web_origin(url: str) -> str:

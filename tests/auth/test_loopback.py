@@ -17,7 +17,7 @@ import time
 from base64 import b64encode
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlencode
 
 import pytest
@@ -119,10 +119,10 @@ async def assert_refused(port: int) -> None:
 
 @contextlib.asynccontextmanager
 async def waiting(
-    **kwargs: object,
+    **kwargs: Any,
 ) -> AsyncIterator[tuple[LoopbackReceiver, asyncio.Task[AuthorizationResponse]]]:
     """An entered receiver and a running ``wait(STATE)`` task."""
-    async with LoopbackReceiver(**kwargs) as receiver:  # type: ignore[arg-type]
+    async with LoopbackReceiver(**kwargs) as receiver:
         task = asyncio.create_task(receiver.wait(STATE))
         try:
             yield receiver, task
@@ -787,7 +787,7 @@ async def test_tls_client_hello_is_a_hint_and_never_ends_the_wait() -> None:
     # Issue 9, attack 1: any local program (or a page: fetch('https://127.0.0.1:<port>/')) can
     # send a ClientHello; it must not abort the person's sign-in.
     seen: list[int] = []
-    async with waiting(on_https_attempt=lambda: seen.append(1)) as (receiver, task):  # type: ignore[arg-type]
+    async with waiting(on_https_attempt=lambda: seen.append(1)) as (receiver, task):
         assert not receiver.https_attempted
         assert await send_client_hello(receiver.port) == b""
         await send_client_hello(receiver.port)
@@ -865,7 +865,7 @@ async def test_a_failing_https_observer_does_not_break_the_listener() -> None:
     def observer() -> None:
         raise RuntimeError("observer broke")
 
-    async with waiting(on_https_attempt=observer) as (receiver, task):  # type: ignore[arg-type]
+    async with waiting(on_https_attempt=observer) as (receiver, task):
         await send_client_hello(receiver.port)
         await real_callback(receiver)
         assert (await result_of(task)).code == CODE
