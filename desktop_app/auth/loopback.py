@@ -51,9 +51,10 @@ Rules, and where they come from:
   (RFC 6749 §3.1 "MUST NOT be included more than once") make the request invalid. Empty values
   count as omitted (§3.1).
 * Every request is bounded: a read deadline, a cap on the request line and headers, no request
-  body, one request per connection, a cap on open connections (the oldest idle one is closed to
-  make room). ``Host`` must name the loopback address and our port, so a web page that rebinds its
-  DNS name to 127.0.0.1 cannot talk to the receiver.
+  body (a small one for form_post), one request per connection, a cap on open connections (the
+  one quiet the longest is closed to make room) and a smaller one on requests held open.
+  ``Host`` must name the loopback address and our port, so a web page that rebinds its DNS name
+  to 127.0.0.1 cannot talk to the receiver.
 * Nothing but a valid authorization response ends the wait (or the timeout, a cancel, leaving
   the context): no byte a client sends can. A browser that forces HTTPS sends a TLS ClientHello
   to the plain-HTTP port; so can any local program, or a page the person has open
@@ -88,6 +89,7 @@ also answers those three cases itself (408/414/431), since aiohttp has no reques
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import enum
 import errno
@@ -151,6 +153,7 @@ _MAX_DRAIN_BYTES = 64 * 1024
 _ORIGIN_FORM = re.compile(r"/[\x21\x22\x24-\x7e]*")
 # A configured callback path: RFC 3986 path characters only, no query or fragment.
 _START_PREFIX = "/start/"
+_SCAN_INTERVAL = 0.05  # at most this often, a look at which process owns which peer socket
 # RFC 8446 §5.1: a handshake record (22), legacy version 3.x, a length of 1..2^14+256 (the top
 # byte 0x00..0x41), then §4: handshake type client_hello (1).
 _CLIENT_HELLO_BYTES = 6
@@ -418,7 +421,7 @@ class _Handler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        if status >= 500:
+        if status >= 500 and not isinstance(exc, ConnectionError):
             logger.warning("The sign-in listener failed on a request: %s", type(exc).__name__)
         else:
             logger.debug("Loopback request not understood: %s", type(exc).__name__)
@@ -459,6 +462,7 @@ class _Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._inner: _Handler | None = None
         self.verified = True  # False while the peer's owner is being looked up
+        self.peer_inode = 0  # the peer socket's inode, where the OS says (for fairness)
 
     # asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -652,7 +656,9 @@ class LoopbackReceiver:
 
     ``timeout`` bounds :meth:`wait`. The other knobs bound what a single connection can cost:
     ``read_timeout`` (seconds to send the request), ``max_request_bytes`` (request line and
-    headers), ``max_connections`` (open at once; the oldest idle one is closed to make room),
+    headers), ``max_connections`` (open at once; to make room an answered one, else the one
+    still sending its request that has been quiet the longest, is closed), ``max_held`` (requests
+    held open at once, for ``/done`` and for early callbacks; past it they are answered at once),
     ``hold_timeout`` (how long a ``/done`` request waits for :meth:`finish`, or an early callback
     for :meth:`wait`), ``finish_linger`` (how long :meth:`finish` waits for the tab to fetch
     ``/done``). ``on_https_attempt`` is called once when a TLS ClientHello first arrives;
@@ -670,6 +676,7 @@ class LoopbackReceiver:
         read_timeout: float = 10.0,
         max_request_bytes: int = 8192,
         max_connections: int = 256,
+        max_held: int = 16,
         hold_timeout: float = 30.0,
         finish_linger: float = 2.0,
         bind_ipv6: bool = True,
@@ -692,8 +699,10 @@ class LoopbackReceiver:
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
-        if finish_linger < 0 or max_request_bytes < 256 or max_connections < 1:
-            raise ValueError("finish_linger, max_request_bytes or max_connections out of range")
+        if finish_linger < 0 or max_request_bytes < 256 or max_connections < 1 or max_held < 1:
+            raise ValueError(
+                "finish_linger, max_request_bytes, max_connections or max_held out of range"
+            )
         self._path = path
         self._done_path = path.rstrip("/") + "/done"
         self._requested_port = port
@@ -701,6 +710,7 @@ class LoopbackReceiver:
         self._read_timeout = read_timeout
         self._max_request_bytes = max_request_bytes
         self._max_connections = max_connections
+        self._max_held = max_held
         self._hold_timeout = hold_timeout
         self._finish_linger = finish_linger
         self._on_https_attempt = on_https_attempt
@@ -940,17 +950,30 @@ class LoopbackReceiver:
         return True
 
     def _eviction_candidate(self) -> _Connection | None:
-        # Oldest first: a connection that never sent a byte, then one already answered, then one
-        # still sending its request. Held requests (a tab waiting for /done) are kept.
-        for wanted in ("idle", "draining", "reading"):
-            for conn in self._connections:
-                if (
-                    (wanted == "idle" and conn.phase is _Phase.READING and conn.received == 0)
-                    or (wanted == "draining" and conn.phase is _Phase.DRAINING)
-                    or (wanted == "reading" and conn.phase is _Phase.READING)
-                ):
-                    return conn
-        return None
+        # First a connection already answered (oldest first). Then fairness between processes
+        # (RFC 8252 §8.3 leaves the loopback port open to every process): the victim comes from
+        # the process that holds the most connections, where the OS says who that is, so a
+        # flood from one process cannot push out the browser's few; within it, the connection
+        # still sending its request that has been quiet the longest, else its oldest.
+        # Without that knowledge, the quietest connection still sending its request: a browser
+        # sends its request as soon as it connects, so it is not the quietest (picking an idle
+        # connection first, as before, picked the browser's, fresh and not yet read). Held
+        # requests are capped (``max_held``) rather than evicted there.
+        for conn in self._connections:
+            if conn.phase is _Phase.DRAINING:
+                return conn
+        live = [conn for conn in self._connections if conn.phase is not _Phase.CLOSED]
+        if self._peers is not None and live:
+            owner = self._peers.processes(live)
+            counts = collections.Counter(owner.values())
+            if counts:
+                pid, count = counts.most_common(1)[0]
+                if count > 1:
+                    mine = [conn for conn in live if owner.get(conn) == pid]
+                    reading = [conn for conn in mine if conn.phase is _Phase.READING]
+                    return min(reading or mine, key=lambda conn: conn.opened)
+        reading = [conn for conn in live if conn.phase is _Phase.READING]
+        return min(reading, key=lambda conn: conn.opened, default=None)
 
     def _forget(self, conn: _Connection) -> None:
         self._connections.pop(conn, None)
@@ -1110,6 +1133,8 @@ class LoopbackReceiver:
     async def _on_callback(self, conn: _Connection, text: str) -> _Answer:
         if not self._ended and (self._result is None or self._expected_state is None):
             # The browser beat wait(): judge this request once wait() knows the state.
+            if len(self._early) >= self._max_held:
+                return _Answer(503, _PAGE_NOT_READY)
             answer = await self._hold(conn, self._early, text)
             return answer or _Answer(503, _PAGE_NOT_READY)
         return self._judge(text)
@@ -1160,6 +1185,11 @@ class LoopbackReceiver:
             return self._done_answer()
         if not self._done_expected:
             return _Answer(404, _PAGE_NOT_FOUND)
+        if len(self._done_waiters) >= self._max_held:
+            # Held requests are capped so that they cannot fill the connection cap (anyone on
+            # the machine can ask for /done). Past the cap the tab is told to ask again in a
+            # second (the Refresh header works without scripts, which the CSP forbids).
+            return _Answer(200, _PAGE_STILL_FINISHING, {"Refresh": "1"})
         answer = await self._hold(conn, self._done_waiters)  # finish() will answer
         return answer or _Answer(200, _PAGE_STILL_FINISHING)
 
@@ -1214,6 +1244,8 @@ class _PeerOwners:
     def __init__(self) -> None:
         self._uid = os.geteuid()
         self._pending: list[_Connection] = []
+        self._process_of: dict[int, int] = {}  # peer socket inode -> pid
+        self._scanned_at = -1.0
 
     @staticmethod
     def available() -> bool:
@@ -1242,7 +1274,7 @@ class _PeerOwners:
             families.add(sock.family)
         if not wanted:
             return
-        owners: dict[tuple[bytes, bytes], int] = {}
+        owners: dict[tuple[bytes, bytes], tuple[int, int]] = {}
         for family in families:
             try:
                 with open(self._TABLES[family], "rb") as table:
@@ -1258,11 +1290,12 @@ class _PeerOwners:
                 fields = line.split()
                 key = (fields[1], fields[2])
                 if key in wanted:
-                    owners[key] = int(fields[7])
+                    owners[key] = (int(fields[7]), int(fields[9]))
         for key, conns in wanted.items():
-            uid = owners.get(key)
+            uid, inode = owners.get(key, (None, 0))
             for conn in conns:
                 if uid == self._uid:
+                    conn.peer_inode = inode
                     conn.peer_verified()
                 elif uid is None:
                     logger.debug("Closed a loopback connection whose peer is gone")
@@ -1270,6 +1303,47 @@ class _PeerOwners:
                 else:
                     logger.warning("Refused a loopback connection from another user (uid %d)", uid)
                     conn.abort()
+
+    def processes(self, conns: list[_Connection]) -> dict[_Connection, int]:
+        """The process that owns each connection's peer socket, for those where it is known.
+
+        Looked up in ``/proc/<pid>/fd`` of our own processes (the only ones we can read), at
+        most every ``_SCAN_INTERVAL`` seconds: under a flood, connections newer than the last
+        scan are simply not known yet (and so not counted against anyone).
+        """
+        unknown = {
+            c.peer_inode for c in conns if c.peer_inode and c.peer_inode not in self._process_of
+        }
+        now = asyncio.get_running_loop().time()
+        if unknown and now - self._scanned_at >= _SCAN_INTERVAL:
+            self._scanned_at = now
+            self._process_of = _socket_processes(self._uid, {c.peer_inode for c in conns})
+        return {
+            c: self._process_of[c.peer_inode] for c in conns if c.peer_inode in self._process_of
+        }
+
+
+def _socket_processes(uid: int, inodes: set[int]) -> dict[int, int]:
+    """Which of our processes holds each socket inode (``/proc/<pid>/fd/* -> socket:[inode]``)."""
+    found: dict[int, int] = {}
+    with contextlib.suppress(OSError), os.scandir("/proc") as procs:
+        for proc in procs:
+            if not proc.name.isdigit():
+                continue
+            try:
+                if proc.stat().st_uid != uid:
+                    continue
+                with os.scandir(f"/proc/{proc.name}/fd") as fds:
+                    for fd in fds:
+                        with contextlib.suppress(OSError):
+                            link = os.readlink(fd.path)
+                            if link.startswith("socket:["):
+                                inode = int(link[8:-1])
+                                if inode in inodes:
+                                    found.setdefault(inode, int(proc.name))
+            except OSError:
+                continue  # the process ended meanwhile, or hides its fds
+    return found
 
 
 def _proc_address(family: int, address: tuple[object, ...]) -> bytes:
