@@ -1012,6 +1012,10 @@ class LoopbackReceiver:
         transport = request.transport
         if transport is not None and not transport.is_closing() and transport.can_write_eof():
             transport.write_eof()
+        if answer.outcome:
+            # Only now, with the page handed to the kernel, may finish() return and the
+            # receiver close: a held /done answered but not yet written would be cut off.
+            self._done_served.set()
         return response
 
     async def _route(self, conn: _Connection, request: BaseRequest) -> _Answer:
@@ -1195,9 +1199,7 @@ class LoopbackReceiver:
 
     def _done_answer(self) -> _Answer:
         assert self._outcome is not None
-        if self._done_expected:
-            self._done_served.set()
-        return _Answer(200, self._outcome)
+        return _Answer(200, self._outcome, outcome=True)
 
     # closing --------------------------------------------------------------------------------------------
 
@@ -1389,6 +1391,7 @@ class _Answer:
     status: int
     page: _Page | None
     extra: Mapping[str, str] = field(default_factory=dict)
+    outcome: bool = False  # the page finish() set, on /done
 
 
 @dataclass(eq=False)

@@ -241,6 +241,19 @@ async def test_finish_failure_is_escaped_and_shown_on_done() -> None:
 
 
 @pytest.mark.asyncio
+async def test_held_done_is_delivered_even_when_the_receiver_closes_right_after_finish() -> None:
+    async with waiting() as (receiver, task):
+        await real_callback(receiver)
+        await result_of(task)
+        done = asyncio.create_task(request(receiver.port, "/callback/done"))
+        await until(lambda: receiver._done_waiters)
+        await receiver.finish(True, "Closed right after.")
+    page = await result_of(done)  # the context was left at once: the page still arrived
+    assert page.status == 200
+    assert "Closed right after." in page.text
+
+
+@pytest.mark.asyncio
 async def test_finish_waits_briefly_for_the_tab_then_returns() -> None:
     async with waiting(finish_linger=0.3) as (receiver, task):
         await real_callback(receiver)
