@@ -51,10 +51,17 @@ Rules, and where they come from:
   (RFC 6749 §3.1 "MUST NOT be included more than once") make the request invalid. Empty values
   count as omitted (§3.1).
 * Every request is bounded: a read deadline, a cap on the request line and headers, no request
-  body (a small one for form_post), one request per connection, a cap on open connections (the
-  one quiet the longest is closed to make room) and a smaller one on requests held open.
-  ``Host`` must name the loopback address and our port, so a web page that rebinds its DNS name
-  to 127.0.0.1 cannot talk to the receiver.
+  body (a small one for form_post), one request per connection, a cap on open connections and a
+  smaller one (``max_held``) on requests held open. ``Host`` must name the loopback address and
+  our port, so a web page that rebinds its DNS name to 127.0.0.1 cannot talk to the receiver.
+* The loopback port is open to every user and process on the machine (RFC 8252 §8.3). On Linux
+  a connection whose peer socket another OS user owns (``/proc/net/tcp`` and ``tcp6``) is closed
+  before a byte of it is judged: another user can read the browser's command line, and could
+  otherwise send their own authorization response (login CSRF) or use up a start URL. When the
+  connection cap is reached, an answered connection is closed first, then one of the process
+  that holds the most connections (its quietest one still sending a request), so a flood from
+  one process cannot push out the browser's few connections; where the OS does not say which
+  process that is, the quietest connection still sending its request.
 * Nothing but a valid authorization response ends the wait (or the timeout, a cancel, leaving
   the context): no byte a client sends can. A browser that forces HTTPS sends a TLS ClientHello
   to the plain-HTTP port; so can any local program, or a page the person has open
@@ -70,7 +77,8 @@ Rules, and where they come from:
   quicker than the caller) is held open and judged as soon as ``wait()`` knows the state.
 * The code must not stay in the address bar or the history: a successful callback is answered
   with ``303 See Other`` to ``<path>/done`` (no query), which shows the outcome that
-  :meth:`~LoopbackReceiver.finish` sets. An error callback is answered with the error page at once.
+  :meth:`~LoopbackReceiver.finish` sets. An error callback is answered with the error page at
+  once (with form_post, also through ``/done``, so a reload does not post it again).
 * The code, the state and the callback URL are never logged; logs name paths (without query),
   methods and status codes only. Request headers (Logto's cookies for 127.0.0.1 reach this port
   too: cookies ignore the port) are never logged or echoed.
@@ -83,7 +91,8 @@ rules must be judged before any HTTP parsing, and aiohttp cannot judge them: the
 (a TLS ClientHello is not HTTP), a cap on the whole head (aiohttp caps each line and header
 field, not their sum, so 60 headers of 200 bytes pass), and a deadline for the head (aiohttp
 has none, so a client that sends a byte at a time would hold a connection for ever). The front
-also answers those three cases itself (408/414/431), since aiohttp has no request to answer yet.
+also answers those three cases itself (408/414/431), since aiohttp has no request to answer yet,
+and holds the bytes until the peer's owner is known.
 """
 
 from __future__ import annotations
@@ -456,7 +465,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.phase = _Phase.READING
         self.received = 0
-        self.opened = 0.0  # loop time of the last byte (or of the connection) for eviction
+        self.opened = 0.0  # loop time of the last byte (or of the connection), for eviction
         self._buffer = bytearray()
         self._scanned = 0  # how much of the buffer holds no end of headers
         self._timer: asyncio.TimerHandle | None = None
@@ -487,6 +496,7 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.received += len(data)
+        self.opened = asyncio.get_running_loop().time()
         if self._inner is not None:
             if self.received > self._receiver._max_request_bytes + _MAX_DRAIN_BYTES:
                 self.abort()  # one bounded request per connection; the rest is not read
@@ -495,7 +505,6 @@ class _Connection(asyncio.Protocol):
             return
         if self.phase is not _Phase.READING:
             return
-        self.opened = asyncio.get_running_loop().time()
         self._buffer += data
         if self.verified:
             self._advance()

@@ -59,8 +59,10 @@ def _history(profile: Path) -> list[str]:
 async def test_the_code_stays_out_of_the_browser_history(tmp_path: Path, form_post: bool) -> None:
     params = {"code": SECRET_CODE, "state": STATE, "iss": "http://localhost/oidc"}
 
+    callbacks: list[str] = []  # the listener's redirect URI, once it listens
+
     async def provider_page(request: web.Request) -> web.Response:
-        callback = str(request.app["callback"])
+        callback = callbacks[0]
         if not form_post:
             raise web.HTTPFound(f"{callback}?{urlencode(params)}")
         fields = "".join(
@@ -85,7 +87,7 @@ async def test_the_code_stays_out_of_the_browser_history(tmp_path: Path, form_po
         idp_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         origin = f"http://localhost:{idp_port}"
         async with LoopbackReceiver(form_post_origin=origin if form_post else None) as receiver:
-            app["callback"] = receiver.redirect_uri
+            callbacks.append(receiver.redirect_uri)
             task = asyncio.create_task(receiver.wait(STATE))
             browsing = asyncio.create_task(
                 asyncio.to_thread(_browse, tmp_path / "profile", f"{origin}/oidc/auth")
