@@ -51,9 +51,17 @@ Rules, and where they come from:
   (RFC 6749 §3.1 "MUST NOT be included more than once") make the request invalid. Empty values
   count as omitted (§3.1).
 * Every request is bounded: a read deadline, a cap on the request line and headers, no request
-  body, one request per connection, a cap on open connections (the oldest idle one is closed to
-  make room). ``Host`` must name the loopback address and our port, so a web page that rebinds its
-  DNS name to 127.0.0.1 cannot talk to the receiver.
+  body (a small one for form_post), one request per connection, a cap on open connections and a
+  smaller one (``max_held``) on requests held open. ``Host`` must name the loopback address and
+  our port, so a web page that rebinds its DNS name to 127.0.0.1 cannot talk to the receiver.
+* The loopback port is open to every user and process on the machine (RFC 8252 §8.3). On Linux
+  a connection whose peer socket another OS user owns (``/proc/net/tcp`` and ``tcp6``) is closed
+  before a byte of it is judged: another user can read the browser's command line, and could
+  otherwise send their own authorization response (login CSRF) or use up a start URL. When the
+  connection cap is reached, an answered connection is closed first, then one of the process
+  that holds the most connections (its quietest one still sending a request), so a flood from
+  one process cannot push out the browser's few connections; where the OS does not say which
+  process that is, the quietest connection still sending its request.
 * Nothing but a valid authorization response ends the wait (or the timeout, a cancel, leaving
   the context): no byte a client sends can. A browser that forces HTTPS sends a TLS ClientHello
   to the plain-HTTP port; so can any local program, or a page the person has open
@@ -69,7 +77,8 @@ Rules, and where they come from:
   quicker than the caller) is held open and judged as soon as ``wait()`` knows the state.
 * The code must not stay in the address bar or the history: a successful callback is answered
   with ``303 See Other`` to ``<path>/done`` (no query), which shows the outcome that
-  :meth:`~LoopbackReceiver.finish` sets. An error callback is answered with the error page at once.
+  :meth:`~LoopbackReceiver.finish` sets. An error callback is answered with the error page at
+  once (with form_post, also through ``/done``, so a reload does not post it again).
 * The code, the state and the callback URL are never logged; logs name paths (without query),
   methods and status codes only. Request headers (Logto's cookies for 127.0.0.1 reach this port
   too: cookies ignore the port) are never logged or echoed.
@@ -82,12 +91,14 @@ rules must be judged before any HTTP parsing, and aiohttp cannot judge them: the
 (a TLS ClientHello is not HTTP), a cap on the whole head (aiohttp caps each line and header
 field, not their sum, so 60 headers of 200 bytes pass), and a deadline for the head (aiohttp
 has none, so a client that sends a byte at a time would hold a connection for ever). The front
-also answers those three cases itself (408/414/431), since aiohttp has no request to answer yet.
+also answers those three cases itself (408/414/431), since aiohttp has no request to answer yet,
+and holds the bytes until the peer's owner is known.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import enum
 import errno
@@ -95,10 +106,12 @@ import hashlib
 import hmac
 import html
 import logging
+import os
 import re
 import secrets
 import socket
 import string
+import struct
 import sys
 from base64 import b64encode
 from collections.abc import Awaitable, Callable, Mapping
@@ -108,7 +121,7 @@ from functools import cache
 from http import HTTPStatus
 from importlib import resources
 from types import TracebackType
-from typing import cast
+from typing import ClassVar, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import HttpVersion10, HttpVersion11, web
@@ -149,6 +162,7 @@ _MAX_DRAIN_BYTES = 64 * 1024
 _ORIGIN_FORM = re.compile(r"/[\x21\x22\x24-\x7e]*")
 # A configured callback path: RFC 3986 path characters only, no query or fragment.
 _START_PREFIX = "/start/"
+_SCAN_INTERVAL = 0.05  # at most this often, a look at which process owns which peer socket
 # RFC 8446 §5.1: a handshake record (22), legacy version 3.x, a length of 1..2^14+256 (the top
 # byte 0x00..0x41), then §4: handshake type client_hello (1).
 _CLIENT_HELLO_BYTES = 6
@@ -416,7 +430,7 @@ class _Handler(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        if status >= 500:
+        if status >= 500 and not isinstance(exc, ConnectionError):
             logger.warning("The sign-in listener failed on a request: %s", type(exc).__name__)
         else:
             logger.debug("Loopback request not understood: %s", type(exc).__name__)
@@ -451,11 +465,13 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.phase = _Phase.READING
         self.received = 0
-        self.opened = 0.0  # loop time of the last byte (or of the connection) for eviction
+        self.opened = 0.0  # loop time of the last byte (or of the connection), for eviction
         self._buffer = bytearray()
         self._scanned = 0  # how much of the buffer holds no end of headers
         self._timer: asyncio.TimerHandle | None = None
         self._inner: _Handler | None = None
+        self.verified = True  # False while the peer's owner is being looked up
+        self.peer_inode = 0  # the peer socket's inode, where the OS says (for fairness)
 
     # asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -468,9 +484,19 @@ class _Connection(asyncio.Protocol):
             transport.abort()
             return
         self._set_timer(self._receiver._read_timeout, self._read_timed_out)
+        if self._receiver._peers is not None:
+            self.verified = False  # no byte is judged before we know who sent it
+            self._receiver._peers.check(self)
+
+    def peer_verified(self) -> None:
+        """The peer socket belongs to our user: judge what it has sent so far."""
+        self.verified = True
+        if self.phase is _Phase.READING and self._buffer:
+            self._advance()
 
     def data_received(self, data: bytes) -> None:
         self.received += len(data)
+        self.opened = asyncio.get_running_loop().time()
         if self._inner is not None:
             if self.received > self._receiver._max_request_bytes + _MAX_DRAIN_BYTES:
                 self.abort()  # one bounded request per connection; the rest is not read
@@ -479,9 +505,9 @@ class _Connection(asyncio.Protocol):
             return
         if self.phase is not _Phase.READING:
             return
-        self.opened = asyncio.get_running_loop().time()
         self._buffer += data
-        self._advance()
+        if self.verified:
+            self._advance()
 
     def eof_received(self) -> bool:
         if self._inner is not None:
@@ -639,11 +665,15 @@ class LoopbackReceiver:
 
     ``timeout`` bounds :meth:`wait`. The other knobs bound what a single connection can cost:
     ``read_timeout`` (seconds to send the request), ``max_request_bytes`` (request line and
-    headers), ``max_connections`` (open at once; the oldest idle one is closed to make room),
+    headers), ``max_connections`` (open at once; to make room an answered one, else the one
+    still sending its request that has been quiet the longest, is closed), ``max_held`` (requests
+    held open at once, for ``/done`` and for early callbacks; past it they are answered at once),
     ``hold_timeout`` (how long a ``/done`` request waits for :meth:`finish`, or an early callback
     for :meth:`wait`), ``finish_linger`` (how long :meth:`finish` waits for the tab to fetch
     ``/done``). ``on_https_attempt`` is called once when a TLS ClientHello first arrives;
-    ``form_post_origin`` is described in the module docstring.
+    ``form_post_origin`` is described in the module docstring. ``refuse_other_users`` (on by
+    default) closes connections whose peer socket belongs to another OS user, where the OS says
+    (Linux); elsewhere it has no effect.
     """
 
     def __init__(
@@ -655,11 +685,13 @@ class LoopbackReceiver:
         read_timeout: float = 10.0,
         max_request_bytes: int = 8192,
         max_connections: int = 256,
+        max_held: int = 16,
         hold_timeout: float = 30.0,
         finish_linger: float = 2.0,
         bind_ipv6: bool = True,
         form_post_origin: str | None = None,
         on_https_attempt: Callable[[], object] | None = None,
+        refuse_other_users: bool = True,
     ) -> None:
         if (
             not _PATH.fullmatch(path)
@@ -676,8 +708,10 @@ class LoopbackReceiver:
         ):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
-        if finish_linger < 0 or max_request_bytes < 256 or max_connections < 1:
-            raise ValueError("finish_linger, max_request_bytes or max_connections out of range")
+        if finish_linger < 0 or max_request_bytes < 256 or max_connections < 1 or max_held < 1:
+            raise ValueError(
+                "finish_linger, max_request_bytes, max_connections or max_held out of range"
+            )
         self._path = path
         self._done_path = path.rstrip("/") + "/done"
         self._requested_port = port
@@ -685,9 +719,11 @@ class LoopbackReceiver:
         self._read_timeout = read_timeout
         self._max_request_bytes = max_request_bytes
         self._max_connections = max_connections
+        self._max_held = max_held
         self._hold_timeout = hold_timeout
         self._finish_linger = finish_linger
         self._on_https_attempt = on_https_attempt
+        self._peers = _PeerOwners() if refuse_other_users and _PeerOwners.available() else None
         self._bind_ipv6 = bind_ipv6
         self._form_post_origin = None if form_post_origin is None else _web_origin(form_post_origin)
         self._start_handler: Callable[[], Awaitable[str]] | None = None
@@ -923,17 +959,30 @@ class LoopbackReceiver:
         return True
 
     def _eviction_candidate(self) -> _Connection | None:
-        # Oldest first: a connection that never sent a byte, then one already answered, then one
-        # still sending its request. Held requests (a tab waiting for /done) are kept.
-        for wanted in ("idle", "draining", "reading"):
-            for conn in self._connections:
-                if (
-                    (wanted == "idle" and conn.phase is _Phase.READING and conn.received == 0)
-                    or (wanted == "draining" and conn.phase is _Phase.DRAINING)
-                    or (wanted == "reading" and conn.phase is _Phase.READING)
-                ):
-                    return conn
-        return None
+        # First a connection already answered (oldest first). Then fairness between processes
+        # (RFC 8252 §8.3 leaves the loopback port open to every process): the victim comes from
+        # the process that holds the most connections, where the OS says who that is, so a
+        # flood from one process cannot push out the browser's few; within it, the connection
+        # still sending its request that has been quiet the longest, else its oldest.
+        # Without that knowledge, the quietest connection still sending its request: a browser
+        # sends its request as soon as it connects, so it is not the quietest (picking an idle
+        # connection first, as before, picked the browser's, fresh and not yet read). Held
+        # requests are capped (``max_held``) rather than evicted there.
+        for conn in self._connections:
+            if conn.phase is _Phase.DRAINING:
+                return conn
+        live = [conn for conn in self._connections if conn.phase is not _Phase.CLOSED]
+        if self._peers is not None and live:
+            owner = self._peers.processes(live)
+            counts = collections.Counter(owner.values())
+            if counts:
+                pid, count = counts.most_common(1)[0]
+                if count > 1:
+                    mine = [conn for conn in live if owner.get(conn) == pid]
+                    reading = [conn for conn in mine if conn.phase is _Phase.READING]
+                    return min(reading or mine, key=lambda conn: conn.opened)
+        reading = [conn for conn in live if conn.phase is _Phase.READING]
+        return min(reading, key=lambda conn: conn.opened, default=None)
 
     def _forget(self, conn: _Connection) -> None:
         self._connections.pop(conn, None)
@@ -957,25 +1006,25 @@ class LoopbackReceiver:
         conn = cast(_Handler, request.protocol).front
         try:
             answer = await self._route(conn, request)
-            logger.debug(
-                "Loopback %s %r -> %d", request.method, _log_path(request.raw_path), answer.status
-            )
-            response = _page_response(answer.status, answer.page, answer.extra)
-            await response.prepare(request)
-            await response.write_eof()
-            # Half-close so the client sees the end at once, while aiohttp's lingering close
-            # reads what the client still sends (a body that was not read): closing with unread
-            # input would make the kernel reset the connection before the browser has read it.
-            transport = request.transport
-            if transport is not None and not transport.is_closing() and transport.can_write_eof():
-                transport.write_eof()
         finally:
-            # Only once the answer is written: closing the listener closes a draining
-            # connection gently, but aborts one whose answer is still being written.
             if conn.phase is not _Phase.CLOSED:
                 conn.phase = _Phase.DRAINING
-        if answer.done and self._done_expected:
-            self._done_served.set()  # finish() waits for this: the tab has its page
+        logger.debug(
+            "Loopback %s %r -> %d", request.method, _log_path(request.raw_path), answer.status
+        )
+        response = _page_response(answer.status, answer.page, answer.extra)
+        await response.prepare(request)
+        await response.write_eof()
+        # Half-close so the client sees the end at once, while aiohttp's lingering close reads
+        # what the client still sends (a body that was not read): closing with unread input
+        # would make the kernel reset the connection before the browser has read the page.
+        transport = request.transport
+        if transport is not None and not transport.is_closing() and transport.can_write_eof():
+            transport.write_eof()
+        if answer.outcome:
+            # Only now, with the page handed to the kernel, may finish() return and the
+            # receiver close: a held /done answered but not yet written would be cut off.
+            self._done_served.set()
         return response
 
     async def _route(self, conn: _Connection, request: BaseRequest) -> _Answer:
@@ -1097,6 +1146,8 @@ class LoopbackReceiver:
     async def _on_callback(self, conn: _Connection, text: str) -> _Answer:
         if not self._ended and (self._result is None or self._expected_state is None):
             # The browser beat wait(): judge this request once wait() knows the state.
+            if len(self._early) >= self._max_held:
+                return _Answer(503, _PAGE_NOT_READY)
             answer = await self._hold(conn, self._early, text)
             return answer or _Answer(503, _PAGE_NOT_READY)
         return self._judge(text)
@@ -1147,12 +1198,17 @@ class LoopbackReceiver:
             return self._done_answer()
         if not self._done_expected:
             return _Answer(404, _PAGE_NOT_FOUND)
+        if len(self._done_waiters) >= self._max_held:
+            # Held requests are capped so that they cannot fill the connection cap (anyone on
+            # the machine can ask for /done). Past the cap the tab is told to ask again in a
+            # second (the Refresh header works without scripts, which the CSP forbids).
+            return _Answer(200, _PAGE_STILL_FINISHING, {"Refresh": "1"})
         answer = await self._hold(conn, self._done_waiters)  # finish() will answer
         return answer or _Answer(200, _PAGE_STILL_FINISHING)
 
     def _done_answer(self) -> _Answer:
         assert self._outcome is not None
-        return _Answer(200, self._outcome, done=True)
+        return _Answer(200, self._outcome, outcome=True)
 
     # closing --------------------------------------------------------------------------------------------
 
@@ -1177,6 +1233,136 @@ class LoopbackReceiver:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(1.0):
                 await self._no_connections.wait()
+
+
+class _PeerOwners:
+    """Who owns the other end of a loopback connection, from ``/proc/net/tcp`` and ``tcp6``.
+
+    RFC 8252 §8.3 leaves the loopback interface open to every user of the machine. Another
+    user who reads the browser's command line (``/proc/<pid>/cmdline`` is world-readable)
+    could send the listener an authorization response for their own account (login CSRF), or
+    use up a start URL. The kernel lists every TCP socket with the uid of its owner; the peer's
+    socket is the one whose local address is our connection's remote address and the other way
+    round. Lookups of the connections that arrive in one event-loop turn share one read of the
+    tables, so a flood of connections costs a few reads, not one each.
+    """
+
+    _TABLES: ClassVar[dict[int, str]] = {
+        socket.AF_INET: "/proc/net/tcp",
+        socket.AF_INET6: "/proc/net/tcp6",
+    }
+
+    def __init__(self) -> None:
+        self._uid = os.geteuid()
+        self._pending: list[_Connection] = []
+        self._process_of: dict[int, int] = {}  # peer socket inode -> pid
+        self._scanned_at = -1.0
+
+    @staticmethod
+    def available() -> bool:
+        return sys.platform == "linux" and os.access("/proc/net/tcp", os.R_OK)
+
+    def check(self, conn: _Connection) -> None:
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._run)
+        self._pending.append(conn)
+
+    def _run(self) -> None:
+        pending, self._pending = self._pending, []
+        wanted: dict[tuple[bytes, bytes], list[_Connection]] = {}
+        families: set[int] = set()
+        for conn in pending:
+            transport = conn.transport
+            if conn.phase is _Phase.CLOSED or transport is None or transport.is_closing():
+                continue
+            sock = transport.get_extra_info("socket")
+            peer, ours = transport.get_extra_info("peername"), transport.get_extra_info("sockname")
+            if sock is None or peer is None or ours is None:
+                conn.abort()
+                continue
+            key = (_proc_address(sock.family, peer), _proc_address(sock.family, ours))
+            wanted.setdefault(key, []).append(conn)
+            families.add(sock.family)
+        if not wanted:
+            return
+        owners: dict[tuple[bytes, bytes], tuple[int, int]] = {}
+        for family in families:
+            try:
+                with open(self._TABLES[family], "rb") as table:
+                    lines = table.read().splitlines()[1:]
+            except OSError as exc:
+                # The OS does not say (a hardened /proc): rely on form_post, Origin and state.
+                logger.warning("Cannot tell who owns loopback connections: %s", exc)
+                for conns in wanted.values():
+                    for conn in conns:
+                        conn.peer_verified()
+                return
+            for line in lines:
+                fields = line.split()
+                key = (fields[1], fields[2])
+                if key in wanted:
+                    owners[key] = (int(fields[7]), int(fields[9]))
+        for key, conns in wanted.items():
+            uid, inode = owners.get(key, (None, 0))
+            for conn in conns:
+                if uid == self._uid:
+                    conn.peer_inode = inode
+                    conn.peer_verified()
+                elif uid is None:
+                    logger.debug("Closed a loopback connection whose peer is gone")
+                    conn.abort()  # a closed socket has no owner: nothing to answer
+                else:
+                    logger.warning("Refused a loopback connection from another user (uid %d)", uid)
+                    conn.abort()
+
+    def processes(self, conns: list[_Connection]) -> dict[_Connection, int]:
+        """The process that owns each connection's peer socket, for those where it is known.
+
+        Looked up in ``/proc/<pid>/fd`` of our own processes (the only ones we can read), at
+        most every ``_SCAN_INTERVAL`` seconds: under a flood, connections newer than the last
+        scan are simply not known yet (and so not counted against anyone).
+        """
+        unknown = {
+            c.peer_inode for c in conns if c.peer_inode and c.peer_inode not in self._process_of
+        }
+        now = asyncio.get_running_loop().time()
+        if unknown and now - self._scanned_at >= _SCAN_INTERVAL:
+            self._scanned_at = now
+            self._process_of = _socket_processes(self._uid, {c.peer_inode for c in conns})
+        return {
+            c: self._process_of[c.peer_inode] for c in conns if c.peer_inode in self._process_of
+        }
+
+
+def _socket_processes(uid: int, inodes: set[int]) -> dict[int, int]:
+    """Which of our processes holds each socket inode (``/proc/<pid>/fd/* -> socket:[inode]``)."""
+    found: dict[int, int] = {}
+    with contextlib.suppress(OSError), os.scandir("/proc") as procs:
+        for proc in procs:
+            if not proc.name.isdigit():
+                continue
+            try:
+                if proc.stat().st_uid != uid:
+                    continue
+                with os.scandir(f"/proc/{proc.name}/fd") as fds:
+                    for fd in fds:
+                        with contextlib.suppress(OSError):
+                            link = os.readlink(fd.path)
+                            if link.startswith("socket:["):
+                                inode = int(link[8:-1])
+                                if inode in inodes:
+                                    found.setdefault(inode, int(proc.name))
+            except OSError:
+                continue  # the process ended meanwhile, or hides its fds
+    return found
+
+
+def _proc_address(family: int, address: tuple[object, ...]) -> bytes:
+    """An (address, port) as ``/proc/net/tcp[6]`` prints it: each 32-bit word in host order."""
+    host, port = str(address[0]), int(cast(int, address[1]))
+    packed = socket.inet_pton(family, host)
+    words = struct.unpack(f"={len(packed) // 4}I", packed)
+    return ("".join(f"{word:08X}" for word in words) + f":{port:04X}").encode("ascii")
 
 
 def _web_origin(url: str) -> str:
@@ -1218,7 +1404,7 @@ class _Answer:
     status: int
     page: _Page | None
     extra: Mapping[str, str] = field(default_factory=dict)
-    done: bool = False  # the /done page, which finish() waits to see written
+    outcome: bool = False  # the page finish() set, on /done
 
 
 @dataclass(eq=False)

@@ -17,7 +17,7 @@ import time
 from base64 import b64encode
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlencode
 
 import pytest
@@ -119,10 +119,10 @@ async def assert_refused(port: int) -> None:
 
 @contextlib.asynccontextmanager
 async def waiting(
-    **kwargs: object,
+    **kwargs: Any,
 ) -> AsyncIterator[tuple[LoopbackReceiver, asyncio.Task[AuthorizationResponse]]]:
     """An entered receiver and a running ``wait(STATE)`` task."""
-    async with LoopbackReceiver(**kwargs) as receiver:  # type: ignore[arg-type]
+    async with LoopbackReceiver(**kwargs) as receiver:
         task = asyncio.create_task(receiver.wait(STATE))
         try:
             yield receiver, task
@@ -238,6 +238,19 @@ async def test_finish_failure_is_escaped_and_shown_on_done() -> None:
     assert "Sign-in did not complete" in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<script>" not in page.text
+
+
+@pytest.mark.asyncio
+async def test_held_done_is_delivered_even_when_the_receiver_closes_right_after_finish() -> None:
+    async with waiting() as (receiver, task):
+        await real_callback(receiver)
+        await result_of(task)
+        done = asyncio.create_task(request(receiver.port, "/callback/done"))
+        await until(lambda: receiver._done_waiters)
+        await receiver.finish(True, "Closed right after.")
+    page = await result_of(done)  # the context was left at once: the page still arrived
+    assert page.status == 200
+    assert "Closed right after." in page.text
 
 
 @pytest.mark.asyncio
@@ -787,7 +800,7 @@ async def test_tls_client_hello_is_a_hint_and_never_ends_the_wait() -> None:
     # Issue 9, attack 1: any local program (or a page: fetch('https://127.0.0.1:<port>/')) can
     # send a ClientHello; it must not abort the person's sign-in.
     seen: list[int] = []
-    async with waiting(on_https_attempt=lambda: seen.append(1)) as (receiver, task):  # type: ignore[arg-type]
+    async with waiting(on_https_attempt=lambda: seen.append(1)) as (receiver, task):
         assert not receiver.https_attempted
         assert await send_client_hello(receiver.port) == b""
         await send_client_hello(receiver.port)
@@ -865,7 +878,7 @@ async def test_a_failing_https_observer_does_not_break_the_listener() -> None:
     def observer() -> None:
         raise RuntimeError("observer broke")
 
-    async with waiting(on_https_attempt=observer) as (receiver, task):  # type: ignore[arg-type]
+    async with waiting(on_https_attempt=observer) as (receiver, task):
         await send_client_hello(receiver.port)
         await real_callback(receiver)
         assert (await result_of(task)).code == CODE
