@@ -177,6 +177,14 @@ class DesktopApp(QObject):
         if idp is not None:
             await asyncio.to_thread(idp.stop)
 
+    @Slot(list)
+    def second_launch(self, ignored_flags: list[str]) -> None:
+        """Another launch happened: come to the front, and say which of its settings flags
+        (``--endpoint``, ``--app-id``...) were not applied to this window."""
+        self.window.bring_to_front()
+        if ignored_flags:
+            self.view_model.show_notice(ignored_flags_message(ignored_flags))
+
     # ------------------------------------------------------------------ settings
 
     def _load_settings(self) -> None:
@@ -405,13 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(ignored_flags_message(flags), file=sys.stderr)
         return 0
     desktop = DesktopApp(config_path=args.config, overrides=_overrides(args), demo=args.demo)
-
-    def activate(ignored: list[str]) -> None:
-        desktop.window.bring_to_front()
-        if ignored:
-            desktop.view_model.show_notice(ignored_flags_message(ignored))
-
-    single.activation_requested.connect(activate)
+    single.activation_requested.connect(desktop.second_launch)
     app.lastWindowClosed.connect(desktop.quit)
     try:
         return run_app(app, desktop.run)

@@ -271,3 +271,12 @@ def test_the_command_line_says_the_flags_were_not_applied(
     assert "--endpoint, --app-id" in result.stderr
     assert "not applied" in result.stderr
     assert first.line() == "activated --endpoint --app-id"
+
+
+def test_the_running_window_says_the_flags_were_not_applied(make_app: Any) -> None:
+    app = make_app(start=False)
+    app.second_launch([])
+    assert app.view_model.banner_text == ""  # a plain second launch only brings it forward
+    app.second_launch(["--endpoint", "--app-id"])
+    assert "--endpoint, --app-id" in app.view_model.banner_text
+    assert "not applied" in app.view_model.banner_text
