@@ -217,3 +217,26 @@ async def test_an_unreadable_par_answer_is_an_idp_error(
     finally:
         await client.close()
         await runner.cleanup()
+
+
+@pytest.mark.asyncio
+async def test_without_par_the_preflight_still_reads_a_refusal_in_form_post_mode(
+    local_idp: LocalIdpInfo,
+) -> None:
+    import dataclasses
+
+    client = local_client(local_idp, resources=("https://unknown.api.test",))
+    request = dataclasses.replace(
+        await client.create_sign_in_request(REDIRECT_URI), par_endpoint=None
+    )
+    assert dict(request.params)["response_mode"] == "form_post"
+    # Asked as the browser would, the refusal is a page that would post it to the app, not a
+    # redirect whose query names it.
+    status, location, _ = await client._http.probe(request.url, what="sign-in")
+    assert status not in {301, 302, 303, 307, 308}
+    assert not location
+    # The preflight asks in query mode, so it gets the refusal as a redirect and names it.
+    with pytest.raises(AuthorizationError) as caught:
+        await client.check_redirect_uri(request)
+    assert caught.value.error == "invalid_target"
+    await client.close()
