@@ -1127,6 +1127,31 @@ class LoopbackReceiver:
             allowed |= {"127.0.0.1", "[::1]", "localhost"}
         return hosts[0].lower() in allowed
 
+    def _room_to_hold(self, conn: _Connection, holds: list[_Hold], displaced: _Answer) -> bool:
+        """Whether ``conn`` may be held; past ``max_held``, fair between processes.
+
+        When the process that holds the most held requests holds more than one, and it is not
+        ``conn``'s, its oldest is answered with ``displaced`` to make room: a process that
+        keeps asking cannot keep the browser's one request out.
+        """
+        if len(holds) < self._max_held:
+            return True
+        if self._peers is None:
+            return False
+        # Rare (only past the cap), so worth an up-to-date look at who holds what.
+        owner = self._peers.processes([hold.conn for hold in holds] + [conn], interval=0.0)
+        counts = collections.Counter(owner[h.conn] for h in holds if h.conn in owner)
+        if not counts:
+            return False
+        pid, count = counts.most_common(1)[0]
+        if count < 2 or owner.get(conn) == pid:
+            return False
+        oldest = next(h for h in holds if owner.get(h.conn) == pid)
+        holds.remove(oldest)
+        if not oldest.answer.done():
+            oldest.answer.set_result(displaced)
+        return True
+
     async def _hold(self, conn: _Connection, holds: list[_Hold], text: str = "") -> _Answer | None:
         """Keep the request open until someone answers it, or ``hold_timeout`` (then None)."""
         hold = _Hold(conn, asyncio.get_running_loop().create_future(), text)
@@ -1146,7 +1171,7 @@ class LoopbackReceiver:
     async def _on_callback(self, conn: _Connection, text: str) -> _Answer:
         if not self._ended and (self._result is None or self._expected_state is None):
             # The browser beat wait(): judge this request once wait() knows the state.
-            if len(self._early) >= self._max_held:
+            if not self._room_to_hold(conn, self._early, _Answer(503, _PAGE_NOT_READY)):
                 return _Answer(503, _PAGE_NOT_READY)
             answer = await self._hold(conn, self._early, text)
             return answer or _Answer(503, _PAGE_NOT_READY)
@@ -1198,11 +1223,12 @@ class LoopbackReceiver:
             return self._done_answer()
         if not self._done_expected:
             return _Answer(404, _PAGE_NOT_FOUND)
-        if len(self._done_waiters) >= self._max_held:
-            # Held requests are capped so that they cannot fill the connection cap (anyone on
-            # the machine can ask for /done). Past the cap the tab is told to ask again in a
-            # second (the Refresh header works without scripts, which the CSP forbids).
-            return _Answer(200, _PAGE_STILL_FINISHING, {"Refresh": "1"})
+        # Held requests are capped so that they cannot fill the connection cap (anyone on the
+        # machine can ask for /done). Past the cap the tab is told to ask again in a second
+        # (the Refresh header works without scripts, which the CSP forbids).
+        ask_again = _Answer(200, _PAGE_STILL_FINISHING, {"Refresh": "1"})
+        if not self._room_to_hold(conn, self._done_waiters, ask_again):
+            return ask_again
         answer = await self._hold(conn, self._done_waiters)  # finish() will answer
         return answer or _Answer(200, _PAGE_STILL_FINISHING)
 
@@ -1315,20 +1341,24 @@ class _PeerOwners:
                     logger.warning("Refused a loopback connection from another user (uid %d)", uid)
                     conn.abort()
 
-    def processes(self, conns: list[_Connection]) -> dict[_Connection, int]:
+    def processes(
+        self, conns: list[_Connection], *, interval: float = _SCAN_INTERVAL
+    ) -> dict[_Connection, int]:
         """The process that owns each connection's peer socket, for those where it is known.
 
         Looked up in ``/proc/<pid>/fd`` of our own processes (the only ones we can read), at
-        most every ``_SCAN_INTERVAL`` seconds: under a flood, connections newer than the last
-        scan are simply not known yet (and so not counted against anyone).
+        most every ``interval`` seconds: under a flood, connections newer than the last scan
+        are simply not known yet (and so not counted against anyone).
         """
         unknown = {
             c.peer_inode for c in conns if c.peer_inode and c.peer_inode not in self._process_of
         }
         now = asyncio.get_running_loop().time()
-        if unknown and now - self._scanned_at >= _SCAN_INTERVAL:
+        if unknown and now - self._scanned_at >= interval:
             self._scanned_at = now
-            self._process_of = _socket_processes(self._uid, {c.peer_inode for c in conns})
+            live = {c.peer_inode for c in conns}
+            known = {inode: pid for inode, pid in self._process_of.items() if inode in live}
+            self._process_of = known | _socket_processes(self._uid, unknown)
         return {
             c: self._process_of[c.peer_inode] for c in conns if c.peer_inode in self._process_of
         }

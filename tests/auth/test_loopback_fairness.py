@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -120,7 +121,9 @@ async def test_held_done_and_dribblers_do_not_starve_the_real_browser(
 
             # The person's tab asks for /done among the held ones and gets the outcome.
             person.opener(outcome)(base)
-            await until(browser_is_waiting_for_done)
+            async with asyncio.timeout(60):  # a loaded machine: more than BOUND
+                while not browser_is_waiting_for_done():  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
             await receiver.finish(True, "Welcome back, Ada.")
             async with asyncio.timeout(60):
                 text = await asyncio.wrap_future(person.runs[-1])
@@ -174,3 +177,56 @@ async def test_eviction_picks_the_quietest_dribbler_not_the_fresh_connection() -
         for _, writer in dribblers:
             writer.close()
         assert not task.done()
+
+
+# Another process holds many /done requests open and keeps them: the held slots are shared
+# fairly, so the person's request is held (and gets the outcome), not sent away.
+HOLDER = """
+import socket, sys
+port, count = int(sys.argv[1]), int(sys.argv[2])
+conns = []
+for _ in range(count):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET /callback/done HTTP/1.1\\r\\nHost: 127.0.0.1:%d\\r\\n\\r\\n" % port)
+    conns.append(s)
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(not PEERS_KNOWN, reason="which process holds a socket is known on Linux")
+async def test_held_slots_are_shared_fairly_between_processes() -> None:
+    async with waiting(max_held=4) as (receiver, task):
+        await real_callback(receiver)
+        await result_of(task)
+        holder = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            HOLDER,
+            str(receiver.port),
+            "8",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert holder.stdout is not None
+            async with asyncio.timeout(BOUND):
+                assert await holder.stdout.readline() == b"holding\n"
+            await until(lambda: len(receiver._done_waiters) == 4)
+            mine = asyncio.create_task(request(receiver.port, "/callback/done"))
+            await until(
+                lambda: (
+                    os.getpid()
+                    in receiver._peers.processes(  # type: ignore[union-attr]
+                        [hold.conn for hold in receiver._done_waiters]
+                    ).values()
+                )
+            )
+            assert len(receiver._done_waiters) == 4
+            await receiver.finish(True, "Fair share.")
+            page = await result_of(mine)
+            assert "Fair share." in page.text
+        finally:
+            holder.kill()
+            await holder.wait()
