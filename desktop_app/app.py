@@ -41,7 +41,7 @@ from desktop_app.ui.prefs import UiPrefs
 from desktop_app.ui.qt_async import TaskRunner, run_app
 from desktop_app.ui.resources import app_icon
 from desktop_app.ui.settings_dialog import SettingsDialog
-from desktop_app.ui.single_instance import SingleInstance
+from desktop_app.ui.single_instance import SingleInstance, ignored_flags_message
 from desktop_app.ui.view_model import SessionViewModel
 
 if TYPE_CHECKING:
@@ -210,6 +210,14 @@ class DesktopApp(QObject):
         idp, self.local_idp = self.local_idp, None
         if idp is not None:
             await asyncio.to_thread(idp.stop)
+
+    @Slot(list)
+    def second_launch(self, ignored_flags: list[str]) -> None:
+        """Another launch happened: come to the front, and say which of its settings flags
+        (``--endpoint``, ``--app-id``...) were not applied to this window."""
+        self.window.bring_to_front()
+        if ignored_flags:
+            self.view_model.show_notice(ignored_flags_message(ignored_flags))
 
     # ------------------------------------------------------------------ settings
 
@@ -457,6 +465,17 @@ def missing_display(env: Mapping[str, str] | None = None, platform: str = sys.pl
     return ""
 
 
+def _settings_flags(args: argparse.Namespace) -> list[str]:
+    """The flags given that change settings: a second launch cannot apply them."""
+    given = {
+        "--endpoint": args.endpoint,
+        "--app-id": args.app_id,
+        "--config": args.config,
+        "--demo": args.demo,
+    }
+    return [flag for flag, value in given.items() if value]
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return {"endpoint": args.endpoint, "app_id": args.app_id}
 
@@ -494,11 +513,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_app(app, lambda: _smoke(desktop, app))
 
     single = SingleInstance()
-    if not single.acquire():
+    flags = _settings_flags(args)
+    if not single.acquire(flags):
+        if single.problem:
+            print(single.problem, file=sys.stderr)
+            return 1
         print("desktop-app is already running; brought it to the front.", file=sys.stderr)
+        if flags:
+            print(ignored_flags_message(flags), file=sys.stderr)
         return 0
     desktop = DesktopApp(config_path=args.config, overrides=_overrides(args), demo=args.demo)
-    single.activation_requested.connect(desktop.window.bring_to_front)
+    single.activation_requested.connect(desktop.second_launch)
     app.lastWindowClosed.connect(desktop.quit)
     try:
         return run_app(app, desktop.run)

@@ -17,7 +17,7 @@
         ├── AuthorizationError      the browser came back with ``error=`` (e.g. access_denied)
         ├── SignInCancelled         the person cancelled in the app
         ├── SignInTimeout           nothing came back from the browser in time
-        └── BrowserForcedHttpsError the browser spoke TLS to the plain-HTTP loopback listener
+        └── BrowserForcedHttpsError timed out after TLS reached the plain-HTTP loopback listener
 
 Messages never contain tokens, codes, verifiers or secrets: callers pass only descriptions that
 the identity provider wrote for people, and ``detail`` (logged, not shown) is held to the same rule.
@@ -158,12 +158,19 @@ class SignInTimeout(AuthError):
 
 
 class BrowserForcedHttpsError(AuthError):
-    """A TLS handshake arrived on the plain-HTTP loopback listener."""
+    """The sign-in timed out after a TLS handshake arrived on the plain-HTTP loopback listener.
 
-    def __init__(self) -> None:
+    The handshake alone proves nothing (any local program can send one), so this is raised only
+    when nothing came back in time; ``seconds`` is that timeout.
+    """
+
+    def __init__(self, seconds: float | None = None) -> None:
+        waited = f" within {seconds:g} seconds" if seconds is not None else ""
         super().__init__(
-            "Your browser tried to reach this app over HTTPS, but the sign-in callback is plain "
-            "HTTP on 127.0.0.1.",
-            advice="Turn off 'Always use secure connections' / HTTPS-only mode for 127.0.0.1 "
-            "in your browser, then sign in again.",
+            f"Sign-in timed out: nothing came back from the browser{waited}, and something "
+            "tried to reach this app over HTTPS, while the sign-in callback is plain HTTP on "
+            "127.0.0.1. A browser that forces HTTPS does that.",
+            advice="If your browser uses 'Always use secure connections' / HTTPS-only mode, "
+            "allow http://127.0.0.1 there, then sign in again.",
         )
+        self.seconds = seconds

@@ -137,6 +137,13 @@ export function buildConfiguration({ alg, postLogoutRedirectUris, ttl, users }) 
     },
     features: {
       devInteractions: { enabled: false },
+      // RFC 9126, as Logto has it: `<issuer>/request` answers 201 {request_uri, expires_in: 60};
+      // the browser then carries only client_id and request_uri. Optional, as in Logto.
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: false,
+        allowUnregisteredRedirectUris: false,
+      },
       userinfo: { enabled: true },
       revocation: {
         enabled: true,
@@ -177,6 +184,7 @@ export function buildConfiguration({ alg, postLogoutRedirectUris, ttl, users }) 
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl.accessToken,
       AuthorizationCode: 60,
+      PushedAuthorizationRequest: 60,
       IdToken: ttl.idToken,
       RefreshToken: ttl.refreshToken,
       Interaction: 3600,

@@ -9,7 +9,7 @@ request), a timeout or dropped connection after sending becomes
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +23,9 @@ from desktop_app.errors import (
 )
 
 USER_AGENT = "desktop_app (logto-python 0.2.1)"
+
+# A urlencoded form body: a mapping, or pairs when a name repeats (RFC 8707 ``resource``).
+Form = Mapping[str, str] | Sequence[tuple[str, str]]
 
 # What each request is for, in words for people: messages never name the protocol step
 # ("discovery", "revocation") without saying what it means.
@@ -92,7 +95,7 @@ class Http:
         url: str,
         *,
         what: str,
-        data: Mapping[str, str] | None = None,
+        data: Form | None = None,
         headers: Mapping[str, str] | None = None,
         read_body: bool = True,
     ) -> Any:
@@ -130,7 +133,7 @@ class Http:
         url: str,
         *,
         what: str,
-        data: Mapping[str, str] | None = None,
+        data: Form | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Like :meth:`send`, but an empty or non-object body is an error too."""

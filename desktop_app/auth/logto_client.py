@@ -47,7 +47,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
 import logto
@@ -108,11 +108,26 @@ class TokenStore(Protocol):
 
 @dataclass(frozen=True)
 class SignInRequest:
-    """An authorization request in flight. ``url`` holds state and a code challenge: never log it."""
+    """An authorization request in flight. ``url`` holds state and a code challenge: never log it.
+
+    ``params`` are the authorization parameters (pairs: ``resource`` may repeat), sent in the
+    URL without PAR or in the body of the push with it (``par_endpoint`` set, RFC 9126).
+    """
 
     url: str
     state: str
     redirect_uri: str
+    params: tuple[tuple[str, str], ...] = ()
+    authorization_endpoint: str = ""
+    par_endpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class PushedRequest:
+    """A pushed authorization request (RFC 9126 2.2): the short URL the browser may carry."""
+
+    url: str
+    expires_at: float  # time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -524,6 +539,19 @@ class LogtoNativeClient:
 
     # ---------------------------------------------------------------- sign-in
 
+    async def form_post_origin(self) -> str | None:
+        """The issuer's origin when Logto lists ``form_post`` in ``response_modes_supported``.
+
+        The loopback listener then takes the authorization response only as a form POST from
+        that origin (OAuth 2.0 Form Post Response Mode), so it never sits in a URL and therefore
+        never in the browser's history. None: query mode, the fallback.
+        """
+        core = await self._sdk.getOidcCore()
+        modes = core.document.get("response_modes_supported")
+        if isinstance(modes, list) and "form_post" in modes:
+            return _origin(core.metadata.issuer)
+        return None
+
     async def create_sign_in_request(
         self,
         redirect_uri: str,
@@ -531,23 +559,47 @@ class LogtoNativeClient:
         interaction_mode: InteractionMode = "signIn",
         direct_sign_in: str | None = None,
         login_hint: str | None = None,
+        prompt_login: bool = False,
     ) -> SignInRequest:
-        """Build the authorization URL (PKCE S256, state, nonce). A previous session is kept until
-        :meth:`complete_sign_in` stores the new one (defect 5)."""
+        """Build the authorization request (PKCE S256, state, nonce). A previous session is kept
+        until :meth:`complete_sign_in` stores the new one (defect 5).
+
+        ``prompt_login`` asks Logto to show its sign-in form even over a live browser session
+        (OIDC Core 3.1.2.1 ``prompt=login``), so the person can choose who to be after an
+        explicit sign-out; Logto refuses ``select_account``.
+        """
         url = await self._sdk.signIn(redirect_uri, interaction_mode)
         session = self._sign_in_session()
         assert session is not None
+        core = await self._sdk.getOidcCore()
         nonce = secrets.token_urlsafe(32)
         self._nonce = {session.state: nonce}
-        extra = {"nonce": nonce}  # OIDC Core 3.1.2.1: binds the ID token to this request
+        endpoint, _, query = url.partition("?")
+        params = parse_qsl(query, keep_blank_values=True)
+        if prompt_login:
+            # With consent kept: Logto issues a refresh token only for offline_access + consent.
+            params = [(k, "login consent" if k == "prompt" else v) for k, v in params]
+            if not any(k == "prompt" for k, _ in params):
+                params.append(("prompt", "login consent"))
+        params.append(("nonce", nonce))  # OIDC Core 3.1.2.1: binds the ID token to this request
         if interaction_mode == "signUp":
-            extra["first_screen"] = "register"  # Logto's newer name for interaction_mode=signUp
+            params.append(("first_screen", "register"))  # Logto's name for interaction_mode=signUp
         if direct_sign_in:
-            extra["direct_sign_in"] = direct_sign_in
+            params.append(("direct_sign_in", direct_sign_in))
         if login_hint:
-            extra["login_hint"] = login_hint
+            params.append(("login_hint", login_hint))
+        if await self.form_post_origin() is not None:
+            params.append(("response_mode", "form_post"))
+        par = core.document.get("pushed_authorization_request_endpoint")
         return SignInRequest(
-            url=_add_query(url, extra), state=session.state, redirect_uri=redirect_uri
+            url=f"{endpoint}?{urlencode(params)}",
+            state=session.state,
+            redirect_uri=redirect_uri,
+            params=tuple(params),
+            authorization_endpoint=endpoint,
+            par_endpoint=par
+            if isinstance(par, str) and par.startswith(("https://", "http://"))
+            else None,
         )
 
     async def check_redirect_uri(self, request: SignInRequest) -> None:
@@ -555,8 +607,13 @@ class LogtoNativeClient:
 
         The authorization endpoint shows a dead-end error page for an unregistered redirect URI
         (RFC 6749 4.1.2.1 forbids redirecting then), so the app would otherwise just wait.
+        With PAR the push itself is this check (:meth:`push_authorization_request`).
         """
-        status, location, body = await self._http.probe(request.url, what="sign-in")
+        # Asked in query mode: a refusal then comes back as a readable redirect, where
+        # form_post would answer with a page.
+        probe = [(k, v) for k, v in request.params if k != "response_mode"]
+        url = f"{request.authorization_endpoint}?{urlencode(probe)}" if probe else request.url
+        status, location, body = await self._http.probe(url, what="sign-in")
         if status in {301, 302, 303, 307, 308}:
             query = dict(parse_qsl(urlsplit(location).query))
             if "error" in query and location.startswith(request.redirect_uri):
@@ -569,10 +626,56 @@ class LogtoNativeClient:
         if status == 200:
             return
         error, description = _error_in(body)
-        lowered = body.lower()
-        if error == "invalid_redirect_uri" or (not error and "redirect_uri" in lowered):
+        raise self._refusal(request, status, error, description, body.lower())
+
+    async def push_authorization_request(self, request: SignInRequest) -> PushedRequest:
+        """Push the request to Logto's PAR endpoint (RFC 9126 2.1) and return the short URL.
+
+        The browser then carries only ``client_id`` and ``request_uri``: no state, PKCE
+        challenge, nonce or redirect URI on a command line or in the history. A refusal is the
+        same typed error as from :meth:`check_redirect_uri`.
+        """
+        if request.par_endpoint is None:
+            raise ValueError("Logto did not offer pushed authorization requests")
+        try:
+            payload = await self._http.json(
+                "POST", request.par_endpoint, what="sign-in", data=request.params
+            )
+        except IdpError as exc:
+            if exc.status is None:
+                raise
+            raise self._refusal(
+                request, exc.status, exc.error, exc.description, exc.description.lower()
+            ) from None
+        request_uri = payload.get("request_uri")
+        expires_in = payload.get("expires_in")
+        if (
+            not isinstance(request_uri, str)
+            or not request_uri
+            or isinstance(expires_in, bool)
+            or not isinstance(expires_in, int)
+            or expires_in <= 0
+        ):
+            raise IdpError(
+                "The Logto server sent an unreadable answer to the sign-in request.",
+                advice="Try again later; if it keeps happening, check the endpoint in Settings.",
+            )
+        query = urlencode({"client_id": self.app_id, "request_uri": request_uri})
+        return PushedRequest(
+            url=f"{request.authorization_endpoint}?{query}",
+            expires_at=time.monotonic() + expires_in,
+        )
+
+    def _refusal(
+        self, request: SignInRequest, status: int, error: str, description: str, lowered: str
+    ) -> DesktopAppError:
+        """Logto's refusal to start a sign-in, named for the person (probe or PAR)."""
+        error = error.removeprefix("oidc.")
+        if error == "invalid_redirect_uri" or (
+            error in {"", "invalid_request"} and "redirect_uri" in lowered
+        ):
             path = urlsplit(request.redirect_uri).path
-            raise RedirectUriError(
+            return RedirectUriError(
                 "Logto does not accept this app's redirect URI.",
                 error="invalid_redirect_uri",
                 description=description,
@@ -585,7 +688,7 @@ class LogtoNativeClient:
             not error
             and ("invalid_client" in lowered or ("client" in lowered and "not found" in lowered))
         ):
-            raise IdpError(
+            return IdpError(
                 f"Logto does not know the app ID {self.app_id!r}.",
                 error="invalid_client",
                 description=description,
@@ -593,7 +696,7 @@ class LogtoNativeClient:
                 advice="Copy the App ID of your Native app from the Logto Console into Settings.",
             )
         if error == "unauthorized_client":
-            raise IdpError(
+            return IdpError(
                 "This app's type in Logto does not let it sign people in from a desktop app.",
                 error=error,
                 description=description,
@@ -602,8 +705,11 @@ class LogtoNativeClient:
                 f"the redirect URI http://127.0.0.1{urlsplit(request.redirect_uri).path}, and put "
                 "its App ID in Settings.",
             )
+        if error in _AUTHORIZATION_ERRORS:
+            # What the authorization endpoint would have sent back to the redirect URI.
+            return AuthorizationError(error, description, advice=_advice_for(error))
         detail = f": {description or error}" if (description or error) else f" (HTTP {status})"
-        raise IdpError(
+        return IdpError(
             f"Logto refused to start the sign-in{detail}.",
             error=error,
             description=description,
@@ -935,16 +1041,16 @@ class LogtoNativeClient:
 
     async def _sign_out(self, post_logout_redirect_uri: str) -> SignOutResult:
         refresh_token = self.storage.get("refreshToken")
-        id_token = self.id_token
         revoked, problem = True, ""
         end_session_url: str | None = None
         try:
             core = await self._sdk.getOidcCore()
             metadata = core.metadata
             if metadata.end_session_endpoint:
+                # No id_token_hint: the URL is opened in the browser, whose history keeps it.
+                # Logto accepts client_id + post_logout_redirect_uri alone (OIDC RP-Initiated
+                # Logout 1.0 section 2; checked on Logto 1.37.1) and ends the session.
                 params = {"client_id": self.app_id}
-                if id_token:
-                    params["id_token_hint"] = id_token
                 if post_logout_redirect_uri:
                     params["post_logout_redirect_uri"] = post_logout_redirect_uri
                 end_session_url = f"{metadata.end_session_endpoint}?{urlencode(params)}"
@@ -974,10 +1080,34 @@ def _error_in(body: str) -> tuple[str, str]:
     return error, " ".join(description.split())[:300]
 
 
-def _add_query(url: str, extra: Mapping[str, str]) -> str:
+# Refusals the authorization endpoint sends back to the redirect URI (RFC 6749 4.1.2.1, OIDC
+# Core 3.1.2.6); a PAR endpoint answers them directly (RFC 9126 2.3).
+_AUTHORIZATION_ERRORS = frozenset(
+    {
+        "access_denied",
+        "invalid_scope",
+        "invalid_target",
+        "unsupported_response_type",
+        "login_required",
+        "consent_required",
+        "interaction_required",
+    }
+)
+
+
+def _origin(url: str) -> str:
+    """The origin a browser sends for pages at ``url`` (RFC 6454): no default port, no path."""
     parts = urlsplit(url)
-    query = parts.query + ("&" if parts.query else "") + urlencode(extra)
-    return urlunsplit(parts._replace(query=query))
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")  # browsers send IDN hosts as punycode
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or (scheme, port) in {("http", 80), ("https", 443)}:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def _advice_for(error: str) -> str:
@@ -999,6 +1129,7 @@ __all__ = [
     "AccessTokenMap",
     "InteractionMode",
     "LogtoNativeClient",
+    "PushedRequest",
     "SignInRequest",
     "SignOutResult",
     "decode_unverified",

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -33,6 +34,8 @@ import platformdirs
 from desktop_app.auth.logto_client import (
     DEFAULT_TIMEOUT,
     LogtoNativeClient,
+    PushedRequest,
+    SignInRequest,
     SignOutResult,
     decode_unverified,
 )
@@ -61,6 +64,10 @@ from desktop_app.errors import (
 )
 
 logger = logging.getLogger(__name__)
+
+# A pushed request with less life left than this is pushed again for the browser (RFC 9126 2.2:
+# Logto's live 60 s), so the browser never lands on an expired request_uri.
+_PUSHED_REQUEST_MARGIN = 20.0
 
 # Claims about the token rather than the person: not part of the profile shown.
 _TECHNICAL_CLAIMS = frozenset(
@@ -96,9 +103,12 @@ class AuthSession:
         clock: Callable[[], float] = time.time,
         http_timeout: float = DEFAULT_TIMEOUT,
         lock_dir: Path | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         """``lock_dir`` holds the refresh lock shared with other copies of the app (default: a
-        ``locks`` folder in the user cache dir); only keyring-backed sessions use it."""
+        ``locks`` folder in the user cache dir); only keyring-backed sessions use it.
+        ``state_dir`` (default: the user state dir) remembers an explicit sign-out, so the
+        next sign-in, even after a restart, lets the person choose who to be."""
         self.settings = settings
         if storage is None:
             storage = (
@@ -126,6 +136,10 @@ class AuthSession:
             clock=clock,
             lock_path=lock_path,
         )
+        directory = state_dir or Path(platformdirs.user_state_dir(APP_NAME, False))
+        key = hashlib.sha256(f"{settings.endpoint}\n{settings.app_id}".encode()).hexdigest()
+        self._signed_out_marker = directory / "signed-out" / key[:32]
+        self._receiver: LoopbackReceiver | None = None
         self._observers: list[Observer] = []
         self._snapshot = Snapshot(State.SIGNED_OUT, storage_label=self._storage_label())
         self._sign_in_task: asyncio.Task[Any] | None = None
@@ -381,25 +395,43 @@ class AuthSession:
             self._emit(State.ERROR, error=error)
 
     async def _sign_in(self, mode: Literal["signIn", "signUp"], direct_sign_in: str | None) -> None:
+        # After an explicit sign-out, let the person choose who to be (prompt=login), even
+        # over a live browser session at Logto and across restarts.
+        prompt_login = await asyncio.to_thread(self._signed_out_marker.exists)
+        form_post_origin = await self.client.form_post_origin()
         async with LoopbackReceiver(
             path=self.settings.redirect_path,
             port=self.settings.redirect_port,
             timeout=self.settings.sign_in_timeout,
+            form_post_origin=form_post_origin,
+            on_https_attempt=self._https_attempted,
         ) as receiver:
             request = await self.client.create_sign_in_request(
-                receiver.redirect_uri, interaction_mode=mode, direct_sign_in=direct_sign_in
+                receiver.redirect_uri,
+                interaction_mode=mode,
+                direct_sign_in=direct_sign_in,
+                prompt_login=prompt_login,
             )
-            await self.client.check_redirect_uri(request)
-            opened = await asyncio.to_thread(self._open_browser, request.url)
-            self._emit(
-                State.WAITING_FOR_BROWSER,
-                sign_in_url=request.url,
-                browser_opened=opened,
-                notice=""
-                if opened
-                else "The browser did not open. Copy the sign-in link and open it in your browser.",
-            )
-            response = await receiver.wait(request.state)
+            receiver.set_start_handler(await self._browser_target(request))
+            self._receiver = receiver
+            try:
+                # The browser gets only a one-time loopback URL on its command line (which
+                # every local user can read) and in its history; the request itself is pushed
+                # (RFC 9126) or handed over by a 303 when the browser arrives.
+                start_url = receiver.new_start_url()
+                opened = await asyncio.to_thread(self._open_browser, start_url)
+                self._emit(
+                    State.WAITING_FOR_BROWSER,
+                    sign_in_url=start_url,
+                    browser_opened=opened,
+                    notice=""
+                    if opened
+                    else "The browser did not open. Copy the sign-in link and open it in your "
+                    "browser.",
+                )
+                response = await receiver.wait(request.state)
+            finally:
+                self._receiver = None
             self._emit(State.COMPLETING, busy=True)
             try:
                 await self.client.complete_sign_in(
@@ -413,7 +445,53 @@ class AuthSession:
                 await receiver.finish(False, exc.user_message)
                 raise
             await receiver.finish(True)
+        await asyncio.to_thread(self._forget_sign_out)
         self._emit(State.SIGNED_IN, profile=self._profile(), notice=notice)
+
+    def _https_attempted(self) -> None:
+        # Only a hint: any local program or web page can send a TLS handshake, so the wait
+        # goes on; the timeout message names it too (BrowserForcedHttpsError).
+        if self.state is State.WAITING_FOR_BROWSER:
+            self._emit(
+                State.WAITING_FOR_BROWSER,
+                notice="Something tried to reach this app over HTTPS. If your browser forces "
+                "HTTPS ('Always use secure connections' / HTTPS-only mode), allow "
+                "http://127.0.0.1 there, then click Open browser again.",
+            )
+
+    async def _browser_target(self, request: SignInRequest) -> Callable[[], Awaitable[str]]:
+        """Check the request with Logto before any browser opens (a refusal is reported here,
+        not as a dead-end page) and return what the start URL sends the browser to.
+
+        With PAR the check is the push itself; its ``request_uri`` serves the first browser
+        that arrives while it has some life left, and every later arrival gets a fresh push
+        (a ``request_uri`` lives 60 s). Without PAR: the full authorization URL.
+        """
+        if request.par_endpoint is None:
+            await self.client.check_redirect_uri(request)
+
+            async def full_url() -> str:
+                return request.url
+
+            return full_url
+
+        first: list[PushedRequest] = [await self.client.push_authorization_request(request)]
+
+        async def pushed_url() -> str:
+            pushed = first.pop() if first else None
+            if pushed is None or pushed.expires_at - time.monotonic() < _PUSHED_REQUEST_MARGIN:
+                try:
+                    pushed = await self.client.push_authorization_request(request)
+                except DesktopAppError as exc:
+                    # The browser shows a page saying so; the window says it too, and waits.
+                    self._emit(
+                        State.WAITING_FOR_BROWSER,
+                        notice=f"{exc.user_message} Then click Open browser again.",
+                    )
+                    raise
+            return pushed.url
+
+        return pushed_url
 
     async def _fetch_user_info_after_sign_in(self) -> str:
         try:
@@ -433,10 +511,23 @@ class AuthSession:
             self._cancel_requested = True
             self._sign_in_task.cancel()
 
+    def new_sign_in_link(self) -> str | None:
+        """A fresh one-time sign-in link for the pending sign-in ("Copy sign-in link"), or None
+        when no sign-in waits. Each link works once, so a used one is never handed out."""
+        receiver = self._receiver
+        if self._snapshot.state is not State.WAITING_FOR_BROWSER or receiver is None:
+            return None
+        try:
+            url = receiver.new_start_url()
+        except RuntimeError:  # the wait has just ended
+            return None
+        self._emit(State.WAITING_FOR_BROWSER, sign_in_url=url, busy=False)
+        return url
+
     async def open_browser_again(self) -> bool:
-        """Open the pending sign-in URL once more (the first tab was closed or never opened)."""
-        url = self._snapshot.sign_in_url
-        if self._snapshot.state is not State.WAITING_FOR_BROWSER or not url:
+        """Open a fresh sign-in link (the first tab was closed, never opened, or used up)."""
+        url = self.new_sign_in_link()
+        if url is None:
             return False
         opened = await asyncio.to_thread(self._open_browser, url)
         self._emit(State.WAITING_FOR_BROWSER, browser_opened=opened, busy=False)
@@ -506,6 +597,7 @@ class AuthSession:
             self._emit(State.ERROR, error=error)
             raise error from exc
         self._userinfo = {}
+        await asyncio.to_thread(self._remember_sign_out)
         # Logto unreachable (nothing revoked): its end-session page would be dead too.
         if end_browser_session and result.end_session_url and result.revoked:
             await asyncio.to_thread(self._open_browser, result.end_session_url)
@@ -518,6 +610,20 @@ class AuthSession:
         )
         self._emit(State.SIGNED_OUT, notice=notice)
         return result
+
+    def _remember_sign_out(self) -> None:
+        # Not a secret, so not in the keyring: that the person signed out on purpose.
+        try:
+            self._signed_out_marker.parent.mkdir(parents=True, exist_ok=True)
+            self._signed_out_marker.touch()
+        except OSError as exc:
+            logger.warning("Could not note the sign-out for the next sign-in: %s", exc.strerror)
+
+    def _forget_sign_out(self) -> None:
+        try:
+            self._signed_out_marker.unlink(missing_ok=True)
+        except OSError as exc:
+            logger.warning("Could not clear the sign-out note: %s", exc.strerror)
 
     async def _wipe_quietly(self) -> None:
         self._userinfo = {}

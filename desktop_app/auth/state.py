@@ -40,7 +40,8 @@ class Snapshot:
     error: DesktopAppError | None = None
     notice: str = ""
     offline: bool = False
-    # While waiting: the authorization URL (state + PKCE challenge, no secret), for "Copy link".
+    # While waiting: the listener's one-time start URL the browser was sent to (it leads to the
+    # authorization request; a fresh one comes from AuthSession.new_sign_in_link()).
     sign_in_url: str | None = None
     browser_opened: bool = True
     waiting_since: float | None = None

@@ -541,11 +541,11 @@ class SessionViewModel(QObject):
 
     @Slot()
     def copy_sign_in_link(self) -> None:
-        """Put the pending sign-in URL on the clipboard (for a browser on another machine)."""
-        snap = self._snapshot
-        if snap is None or not snap.sign_in_url:
+        """Put a fresh one-time sign-in link on the clipboard (each link works once)."""
+        link = self._session.new_sign_in_link() if self._session is not None else None
+        if not link:
             return
-        QGuiApplication.clipboard().setText(snap.sign_in_url)
+        QGuiApplication.clipboard().setText(link)
         logger.info("Sign-in link copied to the clipboard")
         self.show_notice(
             _tr(

@@ -17,7 +17,7 @@ import time
 from base64 import b64encode
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlencode
 
 import pytest
@@ -119,10 +119,10 @@ async def assert_refused(port: int) -> None:
 
 @contextlib.asynccontextmanager
 async def waiting(
-    **kwargs: float,
+    **kwargs: Any,
 ) -> AsyncIterator[tuple[LoopbackReceiver, asyncio.Task[AuthorizationResponse]]]:
     """An entered receiver and a running ``wait(STATE)`` task."""
-    async with LoopbackReceiver(**kwargs) as receiver:  # type: ignore[arg-type]
+    async with LoopbackReceiver(**kwargs) as receiver:
         task = asyncio.create_task(receiver.wait(STATE))
         try:
             yield receiver, task
@@ -238,6 +238,19 @@ async def test_finish_failure_is_escaped_and_shown_on_done() -> None:
     assert "Sign-in did not complete" in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<script>" not in page.text
+
+
+@pytest.mark.asyncio
+async def test_held_done_is_delivered_even_when_the_receiver_closes_right_after_finish() -> None:
+    async with waiting() as (receiver, task):
+        await real_callback(receiver)
+        await result_of(task)
+        done = asyncio.create_task(request(receiver.port, "/callback/done"))
+        await until(lambda: receiver._done_waiters)
+        await receiver.finish(True, "Closed right after.")
+    page = await result_of(done)  # the context was left at once: the page still arrived
+    assert page.status == 200
+    assert "Closed right after." in page.text
 
 
 @pytest.mark.asyncio
@@ -783,39 +796,92 @@ async def send_client_hello(port: int) -> bytes:
 
 
 @pytest.mark.asyncio
-async def test_tls_client_hello_is_closed_and_wait_raises_browser_forced_https() -> None:
-    async with waiting(https_grace=0.2) as (receiver, task):
+async def test_tls_client_hello_is_a_hint_and_never_ends_the_wait() -> None:
+    # Issue 9, attack 1: any local program (or a page: fetch('https://127.0.0.1:<port>/')) can
+    # send a ClientHello; it must not abort the person's sign-in.
+    seen: list[int] = []
+    async with waiting(on_https_attempt=lambda: seen.append(1)) as (receiver, task):
+        assert not receiver.https_attempted
         assert await send_client_hello(receiver.port) == b""
-        with pytest.raises(BrowserForcedHttpsError):
-            await result_of(task)
-        assert not receiver.listening
-        await assert_refused(receiver.port)
+        await send_client_hello(receiver.port)
+        assert receiver.https_attempted
+        assert seen == [1]  # once, however many
+        assert receiver.listening
+        assert not task.done()
+        await real_callback(receiver)
+        assert (await result_of(task)).code == CODE
 
 
 @pytest.mark.asyncio
-async def test_tls_then_http_fallback_within_grace_still_signs_in() -> None:
-    async with waiting(https_grace=5.0) as (receiver, task):
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x16",
+        b"\x16\x03\x01",
+        b"\x16\x03\x01\x00\xc4\x02" + b"\x00" * 8,  # a ServerHello is not a ClientHello
+        b"\x16\x02\x00\x00\x10\x01" + b"\x00" * 8,
+        b"\x16\x16\x16\x16\x16\x16\r\n\r\n",
+    ],
+)
+async def test_bytes_that_are_not_a_client_hello_give_no_hint(raw: bytes) -> None:
+    async with waiting(read_timeout=0.3) as (receiver, task):
+        with contextlib.suppress(ConnectionError):
+            await send_raw(receiver.port, raw)
+        assert not receiver.https_attempted
+        await real_callback(receiver)
+        assert (await result_of(task)).code == CODE
+
+
+@pytest.mark.asyncio
+async def test_tls_then_http_fallback_still_signs_in() -> None:
+    async with waiting() as (receiver, task):
         await send_client_hello(receiver.port)
         await real_callback(receiver)
         assert (await result_of(task)).code == CODE
 
 
 @pytest.mark.asyncio
-async def test_timeout_after_tls_reports_forced_https() -> None:
-    async with waiting(https_grace=60.0, timeout=0.3) as (receiver, task):
+async def test_timeout_after_tls_reports_forced_https_and_names_the_timeout() -> None:
+    async with waiting(timeout=0.3) as (receiver, task):
         await send_client_hello(receiver.port)
+        with pytest.raises(BrowserForcedHttpsError) as caught:
+            await result_of(task)
+    assert caught.value.seconds == 0.3
+    assert "0.3 seconds" in caught.value.message
+    assert "HTTPS" in caught.value.message
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("stray", ["/callback", "/callback?code=x", "/favicon.ico", "/"])
+async def test_stray_requests_do_not_hide_the_https_diagnosis(stray: str) -> None:
+    # Issue 9, attack 5: a stray GET /callback without state turned the diagnosis into a
+    # plain SignInTimeout.
+    async with waiting(timeout=0.5) as (receiver, task):
+        await send_client_hello(receiver.port)
+        await request(receiver.port, stray)
         with pytest.raises(BrowserForcedHttpsError):
             await result_of(task)
 
 
 @pytest.mark.asyncio
 async def test_tls_before_wait_is_remembered() -> None:
-    async with LoopbackReceiver(https_grace=0.1) as receiver:
+    async with LoopbackReceiver(timeout=0.3) as receiver:
         await send_client_hello(receiver.port)
-        # The grace period started with the ClientHello, before wait() knew the state.
+        assert receiver.https_attempted
         with pytest.raises(BrowserForcedHttpsError):
             async with asyncio.timeout(BOUND):
                 await receiver.wait(STATE)
+
+
+@pytest.mark.asyncio
+async def test_a_failing_https_observer_does_not_break_the_listener() -> None:
+    def observer() -> None:
+        raise RuntimeError("observer broke")
+
+    async with waiting(on_https_attempt=observer) as (receiver, task):
+        await send_client_hello(receiver.port)
+        await real_callback(receiver)
+        assert (await result_of(task)).code == CODE
 
 
 # -- timeout, cancel, ports, closing -------------------------------------------------------------

@@ -3,6 +3,7 @@ itself, AuthSession/client factories over fake_idp, and a check for token-shaped
 
 from __future__ import annotations
 
+import http.client
 import re
 import threading
 import urllib.request
@@ -35,6 +36,23 @@ class Clock:
         return self._time() + self.offset
 
 
+def follow_start_link(url: str) -> str:
+    """Where the app's one-time start link (``/start/<token>`` on its listener) sends the
+    browser: the authorization URL. Other URLs are returned as they are."""
+    parts = urlsplit(url)
+    if not parts.path.startswith("/start/"):
+        return url
+    connection = http.client.HTTPConnection(parts.netloc, timeout=30)
+    try:
+        connection.request("GET", parts.path)
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 303, response.status
+        return str(response.getheader("Location"))
+    finally:
+        connection.close()
+
+
 class FakeBrowser:
     """The person's browser: signs in at once and lets the fake provider redirect back to the
     loopback listener with a fresh code, the request's state and (by default) the right iss.
@@ -50,6 +68,7 @@ class FakeBrowser:
         self.threads: list[threading.Thread] = []
 
     def __call__(self, url: str) -> bool:
+        url = follow_start_link(url)
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
         if self.copy_nonce:
             self.idp.nonce = query.get("nonce")

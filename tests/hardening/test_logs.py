@@ -12,7 +12,7 @@ import pytest
 
 from desktop_app.auth.session import State
 from tests.fixtures.fake_idp import FakeIdp
-from tests.hardening.helpers import Clock, FakeBrowser, Sessions
+from tests.hardening.helpers import Clock, FakeBrowser, Sessions, follow_start_link
 
 pytestmark = pytest.mark.asyncio
 
@@ -26,6 +26,8 @@ class RecordingBrowser(FakeBrowser):
         self._storage = session_storage
 
     def __call__(self, url: str) -> bool:
+        self.secrets.append(urlsplit(url).path.removeprefix("/start/"))  # the start link's token
+        url = follow_start_link(url)
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
         self.secrets += [query["state"], query["nonce"], query["code_challenge"]]
         storage = self._storage[0]
