@@ -361,6 +361,30 @@ async def test_done_is_answered_when_the_tab_half_closes() -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.skipif(
+    LoopbackReceiver()._peers is None, reason="peer owners are checked on Linux only"
+)
+async def test_a_request_that_half_closes_before_the_peer_check_is_still_answered() -> None:
+    async with waiting() as (receiver, task):
+        peers = receiver._peers
+        assert peers is not None
+        waiting_for_check: list[object] = []
+        peers.check = waiting_for_check.append  # type: ignore[method-assign]
+        reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
+        target = f"/callback?{urlencode({'code': CODE, 'state': STATE})}"
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{receiver.port}\r\n\r\n".encode())
+        writer.write_eof()
+        await until(lambda: waiting_for_check and waiting_for_check[0]._eof)  # type: ignore[attr-defined]
+        peers._pending.extend(waiting_for_check)  # type: ignore[arg-type]
+        peers._run()  # the check finds our own uid
+        async with asyncio.timeout(10):
+            reply = await reader.read()
+        writer.close()
+        assert reply.startswith(b"HTTP/1.1 303 ")
+        assert (await result_of(task)).code == CODE
+
+
+@pytest.mark.asyncio
 async def test_wait_can_be_called_once() -> None:
     async with waiting() as (receiver, task):
         await real_callback(receiver)
