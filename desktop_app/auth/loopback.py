@@ -473,6 +473,7 @@ class _Connection(asyncio.Protocol):
         self._inner: _Handler | None = None
         self.verified = True  # False while the peer's owner is being looked up
         self.peer_inode = 0  # the peer socket's inode, where the OS says (for fairness)
+        self._eof = False  # the client half-closed while its bytes waited for the peer check
 
     # asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -509,10 +510,15 @@ class _Connection(asyncio.Protocol):
         self._buffer += data
         if self.verified:
             self._advance()
+        elif len(self._buffer) > self._receiver._max_request_bytes:
+            self.abort()  # far more than a request head, before we even know who sent it
 
     def eof_received(self) -> bool:
         if self._inner is not None:
             return True  # a half-closed client can still read the answer; aiohttp closes
+        if not self.verified and self._buffer:
+            self._eof = True  # judge the request once the peer check is done
+            return True
         self.close()
         return False
 
@@ -537,6 +543,8 @@ class _Connection(asyncio.Protocol):
     def _advance(self) -> None:
         if self._buffer[:1] == b"\x16":  # no HTTP method starts with 0x16
             if len(self._buffer) < _CLIENT_HELLO_BYTES:
+                if self._eof:
+                    self.close()
                 return  # judge it when the record header and the handshake type are here
             if _CLIENT_HELLO_START.match(self._buffer):
                 # A TLS ClientHello on the plain-HTTP port: a browser that forces HTTPS, or
@@ -554,6 +562,8 @@ class _Connection(asyncio.Protocol):
             if len(self._buffer) >= limit:
                 line_end = self._buffer.find(b"\r\n", 0, limit)
                 self.respond_raw(414 if line_end == -1 else 431, _PAGE_TOO_LARGE)
+            elif self._eof:
+                self.close()  # half-closed before the head was complete: nothing will follow
             return
         self._cancel_timer()
         self._hand_over()

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import re
 import socket
+import sys
 import time
 from base64 import b64encode
 from collections.abc import AsyncIterator, Callable
@@ -38,6 +40,8 @@ from desktop_app.errors import (
 )
 
 STATE = "st4te-Ab_9.~"
+# Where the OS tells who owns the other end of a loopback connection (Linux /proc).
+PEERS_KNOWN = sys.platform.startswith("linux") and os.access("/proc/net/tcp", os.R_OK)
 CODE = "c0de-real"
 BOUND = 10.0  # upper bound for anything that should take milliseconds
 T = TypeVar("T")
@@ -358,6 +362,28 @@ async def test_done_is_answered_when_the_tab_half_closes() -> None:
         writer.close()
     assert page.status == 200
     assert "half-closed" in page.text
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(not PEERS_KNOWN, reason="peer owners are checked on Linux only")
+async def test_a_request_that_half_closes_before_the_peer_check_is_still_answered() -> None:
+    async with waiting() as (receiver, task):
+        peers = receiver._peers
+        assert peers is not None
+        waiting_for_check: list[object] = []
+        peers.check = waiting_for_check.append  # type: ignore[method-assign]
+        reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
+        target = f"/callback?{urlencode({'code': CODE, 'state': STATE})}"
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{receiver.port}\r\n\r\n".encode())
+        writer.write_eof()
+        await until(lambda: waiting_for_check and waiting_for_check[0]._eof)  # type: ignore[attr-defined]
+        peers._pending.extend(waiting_for_check)  # type: ignore[arg-type]
+        peers._run()  # the check finds our own uid
+        async with asyncio.timeout(10):
+            reply = await reader.read()
+        writer.close()
+        assert reply.startswith(b"HTTP/1.1 303 ")
+        assert (await result_of(task)).code == CODE
 
 
 @pytest.mark.asyncio

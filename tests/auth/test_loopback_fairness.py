@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from desktop_app.auth.loopback import LoopbackReceiver
 from tests.auth.test_loopback import (
     BOUND,
     CODE,
+    PEERS_KNOWN,
     real_callback,
     request,
     result_of,
@@ -30,7 +30,6 @@ from tests.auth.test_loopback import (
 )
 from tests.fixtures.chromium import ChromiumPerson
 
-PEERS_KNOWN = LoopbackReceiver()._peers is not None
 HELD_DONE = 256
 DRIBBLERS = 300
 BROWSER_REQUESTS = 30

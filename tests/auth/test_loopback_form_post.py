@@ -474,3 +474,51 @@ def test_callback_path_cannot_shadow_the_start_urls() -> None:
         LoopbackReceiver(path="/start")
     with pytest.raises(ValueError, match="path"):
         LoopbackReceiver(path="/start/x")
+
+
+# -- request smuggling on the one path that reads a body ----------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "framing",
+    [
+        "Content-Length: {n}\r\nTransfer-Encoding: chunked",
+        "Content-Length: 5\r\nContent-Length: {n}",
+        "Content-Length: -1",
+        "Content-Length: +{n}",
+        "Content-Length: {n}, {n}",
+        "Transfer-Encoding: chunked, identity",
+        "Transfer-Encoding: xchunked",
+    ],
+)
+async def test_ambiguous_body_framing_is_refused(framing: str) -> None:
+    body = urlencode({"code": "smuggled", "state": STATE}).encode()
+    async with form_post_waiting() as (receiver, task):
+        raw = (
+            f"POST /callback HTTP/1.1\r\nHost: 127.0.0.1:{receiver.port}\r\nOrigin: {ORIGIN}\r\n"
+            f"Content-Type: {FORM}\r\n{framing.format(n=len(body))}\r\n\r\n"
+        ).encode() + body
+        reply = parse_reply(await send_raw(receiver.port, raw))
+        assert reply.status in (400, 411)
+        await real_form_post(receiver)
+        assert (await result_of(task)).code == CODE
+
+
+@pytest.mark.asyncio
+async def test_a_pipelined_second_request_is_never_read() -> None:
+    async with form_post_waiting() as (receiver, task):
+
+        def one(code: str, state: str) -> bytes:
+            body = urlencode({"code": code, "state": state}).encode()
+            return (
+                f"POST /callback HTTP/1.1\r\nHost: 127.0.0.1:{receiver.port}\r\n"
+                f"Origin: {ORIGIN}\r\nContent-Type: {FORM}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+
+        raw = await send_raw(receiver.port, one("first", "wrong") + one("smuggled", STATE))
+        assert parse_reply(raw).status == 400
+        assert raw.count(b"HTTP/1.1 ") == 1  # one answer: one request per connection
+        await real_form_post(receiver)
+        assert (await result_of(task)).code == CODE

@@ -18,7 +18,14 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from desktop_app.auth.loopback import LoopbackReceiver
-from tests.auth.test_loopback import CLIENT_HELLO, CODE, STATE, real_callback, result_of, waiting
+from tests.auth.test_loopback import (
+    CLIENT_HELLO,
+    CODE,
+    STATE,
+    real_callback,
+    result_of,
+    waiting,
+)
 
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peer owners need Linux"),
