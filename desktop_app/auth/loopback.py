@@ -128,6 +128,7 @@ from aiohttp import HttpVersion10, HttpVersion11, web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from desktop_app.config import check_callback_path
 from desktop_app.errors import (
     AuthError,
     BrowserForcedHttpsError,
@@ -167,7 +168,6 @@ _SCAN_INTERVAL = 0.05  # at most this often, a look at which process owns which 
 # byte 0x00..0x41), then §4: handshake type client_hello (1).
 _CLIENT_HELLO_BYTES = 6
 _CLIENT_HELLO_START = re.compile(rb"\x16\x03[\x00-\x04][\x00-\x41][\x00-\xff]\x01", re.DOTALL)
-_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*")
 # RFC 6749 Appendix A: code = 1*VSCHAR, error = 1*NQSCHAR.
 _VSCHAR = re.compile(r"[\x20-\x7e]+")
 _NQSCHAR = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]+")
@@ -704,12 +704,7 @@ class LoopbackReceiver:
         on_https_attempt: Callable[[], object] | None = None,
         refuse_other_users: bool = True,
     ) -> None:
-        if (
-            not _PATH.fullmatch(path)
-            or path.endswith("/done")
-            or (path + "/").startswith(_START_PREFIX)
-        ):
-            raise ValueError(f"callback path must be an absolute URL path, got {path!r}")
+        check_callback_path(path)  # the settings' own rules: one place for them (config.py)
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be 0..65535, got {port}")
         for name, value in (
