@@ -43,7 +43,7 @@ def _browse(profile: Path, url: str) -> None:
             page = context.new_page()
             page.goto(url)
             page.wait_for_url("**/callback/done", timeout=20_000)
-            page.wait_for_selector("text=Sign-in completed.", timeout=20_000)
+            page.wait_for_selector("text=You're signed in", timeout=20_000)
         finally:
             context.close()  # writes the History database
 
