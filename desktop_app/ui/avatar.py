@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
+import weakref
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPixmap
 
@@ -99,6 +100,39 @@ def _download(url: str) -> QImage | None:
     return image
 
 
+class _Relay(QObject):
+    """Carries a finished download from the worker thread to the Qt thread.
+
+    The worker never touches the :class:`AvatarLoader`: the window (its parent) may be deleted on
+    the Qt thread while a download is in flight, and emitting a signal of a QObject being deleted
+    on another thread crashes Qt. The relay lives on the Qt thread until the process ends, and the
+    worker holds the loader only by a weak reference, checked on the Qt thread.
+    """
+
+    done = Signal(object, int, object)  # (weakref to the loader, generation, QImage | None)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    @Slot(object, int, object)
+    def _deliver(self, ref: Any, generation: int, image: QImage | None) -> None:
+        loader = ref()
+        if loader is not None and shiboken6.isValid(loader):
+            loader._finished(generation, image)
+
+
+_relay: _Relay | None = None
+
+
+def _the_relay() -> _Relay:
+    """The one relay, made on the Qt thread (by the first :meth:`AvatarLoader.load`)."""
+    global _relay
+    if _relay is None:
+        _relay = _Relay()
+    return _relay
+
+
 class AvatarLoader(QObject):
     """Loads one avatar at a time on a worker thread; a newer request (or :meth:`clear`)
     abandons the older one.
@@ -109,14 +143,12 @@ class AvatarLoader(QObject):
 
     loaded = Signal(QImage)
     failed = Signal()
-    _done = Signal(int, object)  # (generation, QImage | None), from the worker thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._generation = 0
         self._pending = False
         self._url = ""
-        self._done.connect(self._finished, Qt.ConnectionType.QueuedConnection)
 
     @property
     def url(self) -> str:
@@ -137,16 +169,10 @@ class AvatarLoader(QObject):
             self.failed.emit()
             return
         self._pending = True
-        generation = self._generation
+        relay, ref = _the_relay(), weakref.ref(self)
         threading.Thread(
-            target=self._fetch, args=(generation, url), name="avatar", daemon=True
+            target=_fetch, args=(relay, ref, self._generation, url), name="avatar", daemon=True
         ).start()
-
-    def _fetch(self, generation: int, url: str) -> None:
-        image = _download(url)
-        # RuntimeError: the window closed (and this loader with it) while the picture downloaded.
-        with contextlib.suppress(RuntimeError):
-            self._done.emit(generation, image)
 
     def clear(self) -> None:
         """Forget the current picture and abandon a pending download."""
@@ -154,7 +180,6 @@ class AvatarLoader(QObject):
         self._pending = False
         self._url = ""
 
-    @Slot(int, object)
     def _finished(self, generation: int, image: QImage | None) -> None:
         if generation != self._generation:
             return  # abandoned
@@ -163,3 +188,8 @@ class AvatarLoader(QObject):
             self.failed.emit()
         else:
             self.loaded.emit(image)
+
+
+def _fetch(relay: _Relay, ref: Any, generation: int, url: str) -> None:
+    """The worker thread: download, then hand the result to the relay (see :class:`_Relay`)."""
+    relay.done.emit(ref, generation, _download(url))
