@@ -95,7 +95,8 @@ def test_a_download_that_outlives_its_window_is_dropped(qtbot: Any, held: _HeldS
     for worker in workers:
         worker.join(10)
     relay = avatar._relay
-    assert relay is not None and shiboken6.isValid(relay)
+    assert relay is not None
+    assert shiboken6.isValid(relay)
     # The worker posted its result before it ended: deliver it now. It finds the loader gone.
     QCoreApplication.sendPostedEvents()
     assert outcomes == []
