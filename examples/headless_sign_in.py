@@ -17,7 +17,6 @@ from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.config import Settings
 from desktop_app.local_idp import LocalIdp
 
-
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
@@ -96,4 +95,6 @@ if __name__ == "__main__":
     try:
         asyncio.run(main())
     except BrowserDidNotStart as exc:
-        sys.exit(f"{exc}\nOn Debian/Ubuntu, ./run setup installs chromium and what Playwright needs.")
+        sys.exit(
+            f"{exc}\nOn Debian/Ubuntu, ./run setup installs chromium and what Playwright needs."
+        )
