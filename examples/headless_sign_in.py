@@ -1,10 +1,13 @@
 """Sign in with no UI: AuthSession against the local Logto-compatible provider.
 
 Headless Chromium plays the person (the browser opener is the seam a real app leaves to the
-system browser). Run it with ``.venv/bin/python examples/headless_sign_in.py``.
+system browser). Run it with ``.venv/bin/python examples/headless_sign_in.py``; set CHROMIUM to
+use a Chromium other than /usr/bin/chromium.
 """
 
 import asyncio
+import os
+import sys
 import threading
 
 from playwright.sync_api import sync_playwright
@@ -14,16 +17,37 @@ from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.config import Settings
 from desktop_app.local_idp import LocalIdp
 
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+class BrowserDidNotStart(RuntimeError):
+    """Playwright's driver or Chromium could not be started."""
+
 
 def chromium_signs_in_as(username: str, password: str, threads: list[threading.Thread]):
-    """A browser opener: a headless Chromium fills Logto's sign-in form on its own thread."""
+    """A browser opener: a headless Chromium fills Logto's sign-in form on its own thread.
 
-    def person(url: str) -> None:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
+    The opener returns only once Chromium has started, and raises if it could not, so a
+    missing browser or driver library ends the sign-in at once instead of leaving it waiting
+    for a callback that never comes."""
+
+    def person(url: str, started: threading.Event, failure: list[Exception]) -> None:
+        try:
+            pw = sync_playwright().start()
+            try:
+                browser = pw.chromium.launch(
+                    executable_path=CHROMIUM,
+                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                )
+            except Exception:
+                pw.stop()
+                raise
+        except Exception as exc:  # reported by open_browser on the caller's thread
+            failure.append(exc)
+            started.set()
+            return
+        started.set()
+        try:
             page = browser.new_page()
             page.goto(url)
             page.get_by_label("Username").fill(username)
@@ -31,10 +55,17 @@ def chromium_signs_in_as(username: str, password: str, threads: list[threading.T
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url("http://127.0.0.1:*/**")  # back at the app's loopback listener
             browser.close()
+        finally:
+            pw.stop()
 
     def open_browser(url: str) -> bool:
-        threads.append(threading.Thread(target=person, args=(url,)))
+        started = threading.Event()
+        failure: list[Exception] = []
+        threads.append(threading.Thread(target=person, args=(url, started, failure)))
         threads[-1].start()
+        started.wait()
+        if failure:
+            raise BrowserDidNotStart(f"headless Chromium ({CHROMIUM}) did not start: {failure[0]}")
         return True
 
     return open_browser
@@ -61,4 +92,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except BrowserDidNotStart as exc:
+        sys.exit(
+            f"{exc}\nOn Debian/Ubuntu, ./run setup installs chromium and what Playwright needs."
+        )
