@@ -15,6 +15,7 @@ from playwright.sync_api import sync_playwright
 from desktop_app.auth.session import AuthSession
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.config import Settings
+from desktop_app.errors import DesktopAppError
 from desktop_app.local_idp import LocalIdp
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -81,12 +82,21 @@ async def main() -> None:
             storage=SessionOnlyStorage(),  # a real app keeps the default: the OS keyring
             open_browser=chromium_signs_in_as("alice", info.password_of("alice"), browsers),
         )
-        await session.sign_in()
-        profile = session.profile
-        print(f"Signed in as {profile['name']} <{profile['email']}> (sub {profile['sub']})")
-        result = await session.sign_out()
-        print("Signed out; refresh token revoked:", result.revoked)
-        await session.close()
+        try:
+            try:
+                await session.sign_in()
+            except DesktopAppError as exc:
+                # The session turns an opener's exception into an error for people; this
+                # script would rather say what went wrong with its browser.
+                if isinstance(exc.__cause__, BrowserDidNotStart):
+                    raise exc.__cause__ from None
+                raise
+            profile = session.profile
+            print(f"Signed in as {profile['name']} <{profile['email']}> (sub {profile['sub']})")
+            result = await session.sign_out()
+            print("Signed out; refresh token revoked:", result.revoked)
+        finally:
+            await session.close()
     for browser in browsers:
         browser.join()
 
