@@ -41,6 +41,16 @@ def send(event: str, **data: Any) -> None:
     sys.stdout.flush()
 
 
+def first_paint_facts() -> dict[str, Any]:
+    """Taken at a window's first paint: the CPU time the process had used by then (user +
+    system, all threads: a measure the machine's load hardly changes) and every module loaded
+    (the parent lists what the app loads that a bare window does not)."""
+    return {
+        "cpu_first_paint_ms": time.process_time() * 1000,
+        "modules_at_paint": sorted(sys.modules),
+    }
+
+
 def vm_hwm_kb() -> int:
     """Peak resident set size of this process so far (Linux VmHWM), in KiB."""
     try:
@@ -73,13 +83,15 @@ def run_bare() -> int:
             if event.type() == QEvent.Type.Paint and obj is window:
                 window.removeEventFilter(self)
                 t = time.monotonic()
+                facts = first_paint_facts()
                 # Measured after the paint event is delivered, like the app's.
-                QTimer.singleShot(0, lambda: finish(t))
+                QTimer.singleShot(0, lambda: finish(t, facts))
             return False
 
-    def finish(t_paint: float) -> None:
+    def finish(t_paint: float, facts: dict[str, Any]) -> None:
         send(
             "result",
+            **facts,
             t_first_paint=t_paint,
             t_settled=t_paint,
             t_child_start=T_CHILD_START,
@@ -101,14 +113,16 @@ def run_app(argv: list[str]) -> int:
     scenario = os.environ.get("BENCH_SCENARIO", "start")
     rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
 
-    # The browser: the parent plays it (headless Chromium or the fake provider's redirect).
-    import webbrowser
+    if scenario != "start":
+        # The browser: the parent plays it (headless Chromium or the fake provider's redirect).
+        # Not for start-up runs: the app imports webbrowser only when it opens a browser.
+        import webbrowser
 
-    def open_in_parent(url: str, new: int = 0, autoraise: bool = True) -> bool:
-        send("open", url=url)
-        return True
+        def open_in_parent(url: str, new: int = 0, autoraise: bool = True) -> bool:
+            send("open", url=url)
+            return True
 
-    webbrowser.open = open_in_parent  # type: ignore[assignment]
+        webbrowser.open = open_in_parent  # type: ignore[assignment]
 
     from desktop_app import app as app_module
 
@@ -123,13 +137,22 @@ def run_app(argv: list[str]) -> int:
     if profile_dir:
         _profile_snapshots(profile_dir)
 
-    original_start = app_module.DesktopApp.start
     holder: dict[str, Any] = {}
+    original_show = app_module.DesktopApp.show_window
+
+    def show_window(self: Any) -> bool:
+        # The window paints before the event loop (and start()) runs: watch it from here.
+        holder["paint"] = _FirstPaintProbe.watch(self.window)
+        return original_show(self)
+
+    app_module.DesktopApp.show_window = show_window  # type: ignore[method-assign]
+    original_start = app_module.DesktopApp.start
 
     def start(self: Any) -> None:
         original_start(self)
         holder["probe"] = _AppProbe.create(self, scenario, rounds, callbacks, phases)
         holder["probe"].t_imported = t_imported
+        holder["probe"].first_paint = holder.get("paint")
 
     app_module.DesktopApp.start = start  # type: ignore[method-assign]
     code = app_module.main(argv)
@@ -192,6 +215,30 @@ def _profile_snapshots(directory: str) -> None:
     SessionViewModel._on_snapshot = profiled  # type: ignore[method-assign]
 
 
+class _FirstPaintProbe:
+    """The first paint event of the app's window, however early it comes."""
+
+    @staticmethod
+    def watch(window: Any) -> Any:
+        from PySide6.QtCore import QEvent, QObject
+
+        class Probe(QObject):
+            def __init__(self) -> None:
+                super().__init__()
+                self.t: float | None = None
+                self.facts: dict[str, Any] = {}
+                window.installEventFilter(self)
+
+            def eventFilter(self, obj: Any, event: Any) -> bool:
+                if obj is window and event.type() == QEvent.Type.Paint and self.t is None:
+                    self.t = time.monotonic()
+                    self.facts = first_paint_facts()
+                    window.removeEventFilter(self)
+                return False
+
+        return Probe()
+
+
 class _AppProbe:
     """Event filter + stall timer + scenario driver, built once the app's window is shown."""
 
@@ -210,6 +257,7 @@ class _AppProbe:
                 self.window = desktop.window
                 self.vm = desktop.view_model
                 self.t_first_paint: float | None = None
+                self.first_paint: Any = None  # a _FirstPaintProbe, when the app painted early
                 self.t_imported = 0.0
                 self.armed: dict[int, asyncio.Future[float]] = {}
                 named = {w.accessibleName(): w for w in self.window.findChildren(QWidget)}
@@ -316,9 +364,14 @@ class _AppProbe:
                     [signed_in, signed_out], return_when=asyncio.FIRST_COMPLETED
                 )
                 t_settled = next(iter(done)).result()
+                early = self.first_paint
+                t_first_paint = early.t if early is not None and early.t else self.t_first_paint
+                facts = early.facts if early is not None and early.t else {}
                 send(
                     "result",
-                    t_first_paint=self.t_first_paint,
+                    **facts,
+                    cpu_settled_ms=time.process_time() * 1000,
+                    t_first_paint=t_first_paint,
                     t_settled=t_settled,
                     t_child_start=T_CHILD_START,
                     t_imported=self.t_imported,
