@@ -7,8 +7,10 @@ Modes:
   ``BENCH_SCENARIO=start`` waits until the window has settled on the signed-in or signed-out page;
   ``BENCH_SCENARIO=signin`` signs in (``BENCH_ROUNDS`` times), forces a token refresh and signs out,
   with a 10 ms Qt timer measuring event-loop stalls.
+* ``floor``: the memory floor: ``bare`` after importing the pinned SDK and its dependencies.
 * ``plain``: the plain ``logto`` SDK (``handleSignInCallback`` + ``fetchUserInfo``) on asyncio,
-  with only its ``client_secret=None`` patched out (Logto refuses a public client that sends one).
+  with only its ``client_secret=None`` patched out (Logto refuses a public client that sends one),
+  its session stored in the same keyring backend as the app's (``BENCH_KEYRING_FILE``).
 
 Only the standard library is imported at module level, so the child starts the same way in
 every mode; Qt, the app and the SDK are imported by the mode itself (that is part of what is
@@ -24,6 +26,7 @@ nonce, never a token; the parent never prints it), ``{"event": "result", ...}`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -68,7 +71,14 @@ def vm_hwm_kb() -> int:
 # --------------------------------------------------------------------------- bare
 
 
-def run_bare() -> int:
+def run_bare(with_sdk: bool = False) -> int:
+    """A bare window; ``with_sdk``: the memory floor, which also imports the pinned SDK and
+    what it needs (logto, pydantic, aiohttp, cryptography) before showing it."""
+    if with_sdk:
+        import aiohttp  # noqa: F401
+        import cryptography.hazmat.primitives.asymmetric.ec  # noqa: F401
+        import logto  # noqa: F401
+        import pydantic  # noqa: F401
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -113,18 +123,19 @@ def run_app(argv: list[str]) -> int:
     scenario = os.environ.get("BENCH_SCENARIO", "start")
     rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
 
+    from desktop_app import app as app_module
+
     if scenario != "start":
         # The browser: the parent plays it (headless Chromium or the fake provider's redirect).
-        # Not for start-up runs: the app imports webbrowser only when it opens a browser.
-        import webbrowser
+        # SystemBrowser runs webbrowser's command itself (it does not call webbrowser.open), so
+        # its launch is what is replaced.
+        from desktop_app.auth import state
 
-        def open_in_parent(url: str, new: int = 0, autoraise: bool = True) -> bool:
+        def open_in_parent(self: Any, url: str) -> Any:
             send("open", url=url)
-            return True
+            return state.BrowserLaunch(True)
 
-        webbrowser.open = open_in_parent  # type: ignore[assignment]
-
-    from desktop_app import app as app_module
+        state.SystemBrowser.launch = open_in_parent  # type: ignore[method-assign]
 
     t_imported = time.monotonic()
     callbacks: list[float] = []
@@ -168,9 +179,10 @@ def _instrument_sign_in(callbacks: list[float], phases: dict[str, float]) -> Non
 
     on_callback = loopback.LoopbackReceiver._on_callback
 
-    def timed_on_callback(self: Any, conn: Any, query: str) -> None:
+    async def timed_on_callback(self: Any, conn: Any, query: str) -> Any:
         callbacks.append(time.monotonic())  # the loopback receiver has the callback request
-        on_callback(self, conn, query)
+        phases["cpu_at_callback"] = time.process_time()
+        return await on_callback(self, conn, query)
 
     loopback.LoopbackReceiver._on_callback = timed_on_callback  # type: ignore[method-assign]
 
@@ -393,11 +405,14 @@ class _AppProbe:
                     before = len(self.callbacks)
                     vm.sign_in()
                     t_shown = await shown
+                    cpu_shown = time.process_time()
                     stall_sign_in = self.stall_ms()
                     busy_sign_in = self.busy_ms()
                     if vm.page != "signed_in" or len(self.callbacks) <= before:
                         raise RuntimeError(f"sign-in ended on page {vm.page!r}")
                     t_callback = self.callbacks[-1]
+                    # CPU the whole process (every thread) spent from the callback to the paint.
+                    cpu_callback = (cpu_shown - phases.pop("cpu_at_callback", cpu_shown)) * 1000
                     steps = {k: round((v - t_callback) * 1000, 2) for k, v in phases.items()}
                     steps["profile_painted"] = round((t_shown - t_callback) * 1000, 2)
                     # When the longest stall ended, relative to the callback (negative: while the
@@ -434,6 +449,7 @@ class _AppProbe:
                         "result",
                         round=i,
                         callback_to_profile_ms=(t_shown - t_callback) * 1000,
+                        cpu_callback_to_profile_ms=cpu_callback,
                         steps_ms=dict(sorted(steps.items(), key=lambda kv: kv[1])),
                         stall_sign_in_ms=stall_sign_in,
                         stall_sign_in_ended_at_ms=stall_end,
@@ -458,9 +474,11 @@ def run_plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) -> 
 
 async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) -> int:
     import aiohttp
+    import keyring
     import logto
+    from keyring.errors import PasswordDeleteError
     from logto.OidcCore import OidcCore
-    from logto.Storage import MemoryStorage
+    from logto.Storage import Storage
 
     client_module = sys.modules["logto.LogtoClient"]  # the module (logto.LogtoClient is the class)
 
@@ -494,6 +512,25 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
                 return logto.TokenResponse(**(await resp.json()))
 
     client_module.OidcCore = PublicClientOidcCore  # type: ignore[attr-defined,misc]
+
+    class KeyringSdkStorage(Storage):
+        """The SDK's Storage on the same keyring backend as the app's (one entry per key,
+        written synchronously, the way the SDK calls it): the same job as the app's storage."""
+
+        service = f"bench-plain-sdk:{endpoint}#{app_id}"
+
+        def get(self, key: Any) -> str | None:
+            return keyring.get_password(self.service, key)
+
+        def set(self, key: Any, value: str | None) -> None:
+            if value is None:
+                self.delete(key)
+            else:
+                keyring.set_password(self.service, key, value)
+
+        def delete(self, key: Any) -> None:
+            with contextlib.suppress(PasswordDeleteError):
+                keyring.delete_password(self.service, key)
 
     loop = asyncio.get_running_loop()
     arrived: asyncio.Future[tuple[float, str]] | None = None
@@ -537,7 +574,7 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
         scopes=["email"],
         resources=resources,
     )
-    client = logto.LogtoClient(config, MemoryStorage())  # reused, like the app's client
+    client = logto.LogtoClient(config, KeyringSdkStorage())  # reused, like the app's client
     try:
         for i in range(rounds):
             arrived = loop.create_future()
@@ -545,10 +582,10 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
             send("open", url=url)
             t_callback, target = await asyncio.wait_for(arrived, WAIT_S)
             probe["last"], probe["max"] = loop.time(), 0.0
-            t0 = time.monotonic()
+            t0, cpu0 = time.monotonic(), time.process_time()
             await client.handleSignInCallback(f"http://127.0.0.1:{port}{target}")
             info = await client.fetchUserInfo()
-            t1 = time.monotonic()
+            t1, cpu1 = time.monotonic(), time.process_time()
             now = loop.time()
             stall = max(probe["max"], now - probe["last"]) * 1000 - STALL_INTERVAL_MS
             if not info.sub:
@@ -557,6 +594,7 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
                 "result",
                 round=i,
                 callback_to_profile_ms=(t1 - t0) * 1000,
+                cpu_callback_to_profile_ms=(cpu1 - cpu0) * 1000,
                 callback_request_to_profile_ms=(t1 - t_callback) * 1000,
                 stall_sign_in_ms=max(0.0, stall),
             )
@@ -572,6 +610,8 @@ def main() -> int:
     mode, *rest = sys.argv[1:]
     if mode == "bare":
         return run_bare()
+    if mode == "floor":
+        return run_bare(with_sdk=True)
     if mode == "app":
         return run_app(rest)
     if mode == "plain":
