@@ -56,6 +56,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_JSON = ROOT / "artifacts" / "bench.json"
 BUNDLE_DIR = ROOT / "build" / "deb" / "pyinstaller-dist" / "desktop-app"
+# The size baseline: a bare PySide6 window frozen by the same spec (build-deb --hello-world).
+HELLO_DIR = ROOT / "build" / "deb" / "pyinstaller-dist" / "hello-world"
 DIST_DIR = ROOT / "dist"
 CHILD_TIMEOUT = 180.0
 JWKS_DELAY = 0.5
@@ -323,8 +325,43 @@ def installer_sizes() -> dict[str, int | None]:
     debs = sorted(DIST_DIR.glob("desktop-app_*.deb"), key=lambda p: p.stat().st_mtime)
     return {
         "bundle size (build/deb/pyinstaller-dist/desktop-app)": dir_size(BUNDLE_DIR),
+        "hello-world bundle size (packaging/build-deb --hello-world)": dir_size(HELLO_DIR),
         ".deb size (dist/)": file_size(debs[-1]) if debs else None,
     }
+
+
+def size_rows(sizes: dict[str, int | None]) -> list[Row]:
+    """The bundle against the hello-world bundle, and the .deb, when they have been built."""
+    bundle, hello, deb = sizes.values()
+    rows = []
+
+    def mib(value: int) -> dict[str, Any]:
+        return summary([value / 2**20])
+
+    if bundle and hello and bundle >= 2**20 and hello >= 2**20:
+        rows.append(
+            Row(
+                "PyInstaller bundle vs a hello-world PySide6 bundle (same spec)",
+                mib(bundle),
+                mib(hello),
+                "MiB",
+                f"<= {TARGETS['bundle']}x hello",
+                TARGETS["bundle"],
+            )
+        )
+    if deb and deb >= 2**20:
+        rows.append(
+            Row(
+                ".deb (xz -9)",
+                mib(deb),
+                None,
+                "MiB",
+                f"<= {TARGETS['deb_mib']:.0f} MiB",
+                TARGETS["deb_mib"],
+                absolute=True,
+            )
+        )
+    return rows
 
 
 # --------------------------------------------------------------------------- the run
@@ -675,6 +712,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     sizes = installer_sizes()
+    rows += size_rows(sizes)
 
     mode = "quick" if args.quick else "full"
     print(
