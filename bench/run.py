@@ -14,20 +14,30 @@ What is measured (medians over the repetitions, minimum alongside):
    through its real entry point, configured, with an empty keyring; the baseline is a bare
    ``QMainWindow`` of the same size shown by ``app.exec()``. Disk caches are warm (one discarded
    run of each first).
-2. Start-up with a stored session: spawn -> signed-in page painted (the person's name), against
-   spawn -> signed-out page painted without one. The session was seeded by a real sign-in; the
-   provider is stopped before these runs, so no network is used (or possible).
-   The JSON splits each start-up into interpreter, imports and imported->paint.
+   Alongside: the CPU time (user + system) each process used up to its first paint, which the
+   machine's load hardly changes; the JSON lists the modules the app has loaded at its first
+   paint that the bare window has not (``modules_before_first_paint``).
+2. Start-up with a stored session: the same run's first paint -> signed-in page painted (the
+   person's name). The session was seeded by a real sign-in; the provider is stopped before
+   these runs, so no network is used (or possible). The JSON splits each start-up into
+   interpreter, imports and imported->paint.
 3. Callback -> signed-in UI: from the moment the app's loopback receiver has the callback
    request to the first paint of the person's name (tokens, ID-token checks, keyring write,
    userinfo, Qt rendering), against plain ``logto`` ``handleSignInCallback`` +
-   ``fetchUserInfo`` on the same provider, client reused across rounds in both.
+   ``fetchUserInfo`` on the same provider, its session stored in the same keyring backend,
+   client reused across rounds in both; with each side's CPU time on that path.
 4. Event-loop stall: the largest gap of a 10 ms Qt timer minus 10 ms, during sign-in (click to
    profile painted), refresh (a forced refresh_token grant + userinfo) and sign-out, against the
    local provider and against a fake provider whose JWKS answers after 0.5 s. The plain SDK's
    stall (asyncio timer, callback handling only) is shown alongside for sign-in.
-5. Peak RSS (VmHWM) after the first sign-in against a bare window after its first paint; the
-   sizes of the PyInstaller bundle and of the .deb when they have been built.
+5. Peak RSS (VmHWM) after the first sign-in against the floor: a bare window that also imports
+   the pinned SDK's stack (logto, pydantic, aiohttp, cryptography), after its first paint.
+6. The PyInstaller bundle against a hello-world PySide6 bundle frozen by the same spec
+   (``packaging/build-deb --hello-world``), and the .deb, when they have been built.
+
+On two cores or more every child runs on one core (``taskset``) and this process, with
+Chromium and the provider it starts, on the others (``--no-pin`` to share them), so the
+app's figures are not the browser's.
 
 The browser is Debian's /usr/bin/chromium driven by Playwright in this (parent) process, so
 none of it counts towards the app's figures; the keyring is a file backend
