@@ -184,7 +184,7 @@ def _instrument_sign_in(callbacks: list[float], phases: dict[str, float]) -> Non
         phases["cpu_at_callback"] = time.process_time()
         return await on_callback(self, conn, query)
 
-    loopback.LoopbackReceiver._on_callback = timed_on_callback  # type: ignore[method-assign]
+    loopback.LoopbackReceiver._on_callback = timed_on_callback  # type: ignore[method-assign,assignment]
 
     def timed(cls: Any, name: str, label: str) -> None:
         original = getattr(cls, name)
