@@ -7,8 +7,10 @@ Modes:
   ``BENCH_SCENARIO=start`` waits until the window has settled on the signed-in or signed-out page;
   ``BENCH_SCENARIO=signin`` signs in (``BENCH_ROUNDS`` times), forces a token refresh and signs out,
   with a 10 ms Qt timer measuring event-loop stalls.
+* ``floor``: the memory floor: ``bare`` after importing the pinned SDK and its dependencies.
 * ``plain``: the plain ``logto`` SDK (``handleSignInCallback`` + ``fetchUserInfo``) on asyncio,
-  with only its ``client_secret=None`` patched out (Logto refuses a public client that sends one).
+  with only its ``client_secret=None`` patched out (Logto refuses a public client that sends one),
+  its session stored in the same keyring backend as the app's (``BENCH_KEYRING_FILE``).
 
 Only the standard library is imported at module level, so the child starts the same way in
 every mode; Qt, the app and the SDK are imported by the mode itself (that is part of what is
@@ -24,6 +26,7 @@ nonce, never a token; the parent never prints it), ``{"event": "result", ...}`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -39,6 +42,16 @@ WAIT_S = 90.0
 def send(event: str, **data: Any) -> None:
     sys.stdout.write("BENCH " + json.dumps({"event": event, **data}) + "\n")
     sys.stdout.flush()
+
+
+def first_paint_facts() -> dict[str, Any]:
+    """Taken at a window's first paint: the CPU time the process had used by then (user +
+    system, all threads: a measure the machine's load hardly changes) and every module loaded
+    (the parent lists what the app loads that a bare window does not)."""
+    return {
+        "cpu_first_paint_ms": time.process_time() * 1000,
+        "modules_at_paint": sorted(sys.modules),
+    }
 
 
 def vm_hwm_kb() -> int:
@@ -58,7 +71,14 @@ def vm_hwm_kb() -> int:
 # --------------------------------------------------------------------------- bare
 
 
-def run_bare() -> int:
+def run_bare(with_sdk: bool = False) -> int:
+    """A bare window; ``with_sdk``: the memory floor, which also imports the pinned SDK and
+    what it needs (logto, pydantic, aiohttp, cryptography) before showing it."""
+    if with_sdk:
+        import aiohttp  # noqa: F401
+        import cryptography.hazmat.primitives.asymmetric.ec  # noqa: F401
+        import logto  # noqa: F401
+        import pydantic  # noqa: F401
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -73,13 +93,15 @@ def run_bare() -> int:
             if event.type() == QEvent.Type.Paint and obj is window:
                 window.removeEventFilter(self)
                 t = time.monotonic()
+                facts = first_paint_facts()
                 # Measured after the paint event is delivered, like the app's.
-                QTimer.singleShot(0, lambda: finish(t))
+                QTimer.singleShot(0, lambda: finish(t, facts))
             return False
 
-    def finish(t_paint: float) -> None:
+    def finish(t_paint: float, facts: dict[str, Any]) -> None:
         send(
             "result",
+            **facts,
             t_first_paint=t_paint,
             t_settled=t_paint,
             t_child_start=T_CHILD_START,
@@ -101,16 +123,19 @@ def run_app(argv: list[str]) -> int:
     scenario = os.environ.get("BENCH_SCENARIO", "start")
     rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
 
-    # The browser: the parent plays it (headless Chromium or the fake provider's redirect).
-    import webbrowser
-
-    def open_in_parent(url: str, new: int = 0, autoraise: bool = True) -> bool:
-        send("open", url=url)
-        return True
-
-    webbrowser.open = open_in_parent  # type: ignore[assignment]
-
     from desktop_app import app as app_module
+
+    if scenario != "start":
+        # The browser: the parent plays it (headless Chromium or the fake provider's redirect).
+        # SystemBrowser runs webbrowser's command itself (it does not call webbrowser.open), so
+        # its launch is what is replaced.
+        from desktop_app.auth import state
+
+        def open_in_parent(self: Any, url: str) -> Any:
+            send("open", url=url)
+            return state.BrowserLaunch(True)
+
+        state.SystemBrowser.launch = open_in_parent  # type: ignore[method-assign]
 
     t_imported = time.monotonic()
     callbacks: list[float] = []
@@ -123,13 +148,22 @@ def run_app(argv: list[str]) -> int:
     if profile_dir:
         _profile_snapshots(profile_dir)
 
-    original_start = app_module.DesktopApp.start
     holder: dict[str, Any] = {}
+    original_show = app_module.DesktopApp.show_window
+
+    def show_window(self: Any) -> bool:
+        # The window paints before the event loop (and start()) runs: watch it from here.
+        holder["paint"] = _FirstPaintProbe.watch(self.window)
+        return original_show(self)
+
+    app_module.DesktopApp.show_window = show_window  # type: ignore[method-assign]
+    original_start = app_module.DesktopApp.start
 
     def start(self: Any) -> None:
         original_start(self)
         holder["probe"] = _AppProbe.create(self, scenario, rounds, callbacks, phases)
         holder["probe"].t_imported = t_imported
+        holder["probe"].first_paint = holder.get("paint")
 
     app_module.DesktopApp.start = start  # type: ignore[method-assign]
     code = app_module.main(argv)
@@ -145,11 +179,12 @@ def _instrument_sign_in(callbacks: list[float], phases: dict[str, float]) -> Non
 
     on_callback = loopback.LoopbackReceiver._on_callback
 
-    def timed_on_callback(self: Any, conn: Any, query: str) -> None:
+    async def timed_on_callback(self: Any, conn: Any, query: str) -> Any:
         callbacks.append(time.monotonic())  # the loopback receiver has the callback request
-        on_callback(self, conn, query)
+        phases["cpu_at_callback"] = time.process_time()
+        return await on_callback(self, conn, query)
 
-    loopback.LoopbackReceiver._on_callback = timed_on_callback  # type: ignore[method-assign]
+    loopback.LoopbackReceiver._on_callback = timed_on_callback  # type: ignore[method-assign,assignment]
 
     def timed(cls: Any, name: str, label: str) -> None:
         original = getattr(cls, name)
@@ -192,6 +227,30 @@ def _profile_snapshots(directory: str) -> None:
     SessionViewModel._on_snapshot = profiled  # type: ignore[method-assign]
 
 
+class _FirstPaintProbe:
+    """The first paint event of the app's window, however early it comes."""
+
+    @staticmethod
+    def watch(window: Any) -> Any:
+        from PySide6.QtCore import QEvent, QObject
+
+        class Probe(QObject):
+            def __init__(self) -> None:
+                super().__init__()
+                self.t: float | None = None
+                self.facts: dict[str, Any] = {}
+                window.installEventFilter(self)
+
+            def eventFilter(self, obj: Any, event: Any) -> bool:
+                if obj is window and event.type() == QEvent.Type.Paint and self.t is None:
+                    self.t = time.monotonic()
+                    self.facts = first_paint_facts()
+                    window.removeEventFilter(self)
+                return False
+
+        return Probe()
+
+
 class _AppProbe:
     """Event filter + stall timer + scenario driver, built once the app's window is shown."""
 
@@ -210,6 +269,7 @@ class _AppProbe:
                 self.window = desktop.window
                 self.vm = desktop.view_model
                 self.t_first_paint: float | None = None
+                self.first_paint: Any = None  # a _FirstPaintProbe, when the app painted early
                 self.t_imported = 0.0
                 self.armed: dict[int, asyncio.Future[float]] = {}
                 named = {w.accessibleName(): w for w in self.window.findChildren(QWidget)}
@@ -316,9 +376,14 @@ class _AppProbe:
                     [signed_in, signed_out], return_when=asyncio.FIRST_COMPLETED
                 )
                 t_settled = next(iter(done)).result()
+                early = self.first_paint
+                t_first_paint = early.t if early is not None and early.t else self.t_first_paint
+                facts = early.facts if early is not None and early.t else {}
                 send(
                     "result",
-                    t_first_paint=self.t_first_paint,
+                    **facts,
+                    cpu_settled_ms=time.process_time() * 1000,
+                    t_first_paint=t_first_paint,
                     t_settled=t_settled,
                     t_child_start=T_CHILD_START,
                     t_imported=self.t_imported,
@@ -340,11 +405,14 @@ class _AppProbe:
                     before = len(self.callbacks)
                     vm.sign_in()
                     t_shown = await shown
+                    cpu_shown = time.process_time()
                     stall_sign_in = self.stall_ms()
                     busy_sign_in = self.busy_ms()
                     if vm.page != "signed_in" or len(self.callbacks) <= before:
                         raise RuntimeError(f"sign-in ended on page {vm.page!r}")
                     t_callback = self.callbacks[-1]
+                    # CPU the whole process (every thread) spent from the callback to the paint.
+                    cpu_callback = (cpu_shown - phases.pop("cpu_at_callback", cpu_shown)) * 1000
                     steps = {k: round((v - t_callback) * 1000, 2) for k, v in phases.items()}
                     steps["profile_painted"] = round((t_shown - t_callback) * 1000, 2)
                     # When the longest stall ended, relative to the callback (negative: while the
@@ -381,6 +449,7 @@ class _AppProbe:
                         "result",
                         round=i,
                         callback_to_profile_ms=(t_shown - t_callback) * 1000,
+                        cpu_callback_to_profile_ms=cpu_callback,
                         steps_ms=dict(sorted(steps.items(), key=lambda kv: kv[1])),
                         stall_sign_in_ms=stall_sign_in,
                         stall_sign_in_ended_at_ms=stall_end,
@@ -405,9 +474,11 @@ def run_plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) -> 
 
 async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) -> int:
     import aiohttp
+    import keyring
     import logto
+    from keyring.errors import PasswordDeleteError
     from logto.OidcCore import OidcCore
-    from logto.Storage import MemoryStorage
+    from logto.Storage import Storage
 
     client_module = sys.modules["logto.LogtoClient"]  # the module (logto.LogtoClient is the class)
 
@@ -441,6 +512,25 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
                 return logto.TokenResponse(**(await resp.json()))
 
     client_module.OidcCore = PublicClientOidcCore  # type: ignore[attr-defined,misc]
+
+    class KeyringSdkStorage(Storage):
+        """The SDK's Storage on the same keyring backend as the app's (one entry per key,
+        written synchronously, the way the SDK calls it): the same job as the app's storage."""
+
+        service = f"bench-plain-sdk:{endpoint}#{app_id}"
+
+        def get(self, key: Any) -> str | None:
+            return keyring.get_password(self.service, key)
+
+        def set(self, key: Any, value: str | None) -> None:
+            if value is None:
+                self.delete(key)
+            else:
+                keyring.set_password(self.service, key, value)
+
+        def delete(self, key: Any) -> None:
+            with contextlib.suppress(PasswordDeleteError):
+                keyring.delete_password(self.service, key)
 
     loop = asyncio.get_running_loop()
     arrived: asyncio.Future[tuple[float, str]] | None = None
@@ -484,7 +574,7 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
         scopes=["email"],
         resources=resources,
     )
-    client = logto.LogtoClient(config, MemoryStorage())  # reused, like the app's client
+    client = logto.LogtoClient(config, KeyringSdkStorage())  # reused, like the app's client
     try:
         for i in range(rounds):
             arrived = loop.create_future()
@@ -492,10 +582,10 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
             send("open", url=url)
             t_callback, target = await asyncio.wait_for(arrived, WAIT_S)
             probe["last"], probe["max"] = loop.time(), 0.0
-            t0 = time.monotonic()
+            t0, cpu0 = time.monotonic(), time.process_time()
             await client.handleSignInCallback(f"http://127.0.0.1:{port}{target}")
             info = await client.fetchUserInfo()
-            t1 = time.monotonic()
+            t1, cpu1 = time.monotonic(), time.process_time()
             now = loop.time()
             stall = max(probe["max"], now - probe["last"]) * 1000 - STALL_INTERVAL_MS
             if not info.sub:
@@ -504,6 +594,7 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
                 "result",
                 round=i,
                 callback_to_profile_ms=(t1 - t0) * 1000,
+                cpu_callback_to_profile_ms=(cpu1 - cpu0) * 1000,
                 callback_request_to_profile_ms=(t1 - t_callback) * 1000,
                 stall_sign_in_ms=max(0.0, stall),
             )
@@ -519,6 +610,8 @@ def main() -> int:
     mode, *rest = sys.argv[1:]
     if mode == "bare":
         return run_bare()
+    if mode == "floor":
+        return run_bare(with_sdk=True)
     if mode == "app":
         return run_app(rest)
     if mode == "plain":

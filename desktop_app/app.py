@@ -13,7 +13,6 @@ backend, the config and UI-prefs paths, the local IdP for ``--demo``) come in th
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import importlib
@@ -30,28 +29,34 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator, Slot
 from PySide6.QtWidgets import QApplication
 
-from desktop_app import __version__, config
+from desktop_app import __version__
 from desktop_app.auth.state import BrowserOpener, SystemBrowser
-from desktop_app.config import Settings
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
 from desktop_app.log import setup_logging
 from desktop_app.ui.about import APP_DISPLAY_NAME
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.prefs import UiPrefs
-from desktop_app.ui.qt_async import TaskRunner, run_app
+from desktop_app.ui.qt_async import TaskRunner, paint_now, run_app
 from desktop_app.ui.resources import app_icon
-from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.single_instance import SingleInstance, ignored_flags_message
 from desktop_app.ui.view_model import SessionViewModel
 
 if TYPE_CHECKING:
+    import asyncio
+
     from desktop_app.auth.session import AuthSession
     from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
+    from desktop_app.config import Settings
     from desktop_app.local_idp import LocalIdp, LocalIdpInfo
+    from desktop_app.ui.settings_dialog import SettingsDialog
 
+# What a bare window does not need for its first frame is imported after it (issue 13):
+# asyncio and qasync when the event loop starts (ui.qt_async), the settings (config: tomllib,
+# tomli_w, ipaddress) and the auth stack on a worker thread, the Settings dialog when opened,
+# QtNetwork when the single-instance check listens. bench/ lists what still loads first.
 # The auth stack (aiohttp, pydantic, cryptography, logto) takes most of the start-up time; it
 # is imported on a worker thread after the window is shown (see DesktopApp.start).
-AUTH_STACK = ("desktop_app.auth.session", "desktop_app.auth.storage")
+AUTH_STACK = ("desktop_app.config", "desktop_app.auth.session", "desktop_app.auth.storage")
 
 
 def _default_local_idp() -> LocalIdp:
@@ -87,7 +92,8 @@ def _tr(text: str) -> str:
 
 def default_prefs_path() -> Path:
     """The QSettings INI file for UI preferences, next to config.toml."""
-    return Path(platformdirs.user_config_dir(config.APP_NAME, appauthor=False)) / "ui.ini"
+    # config.APP_NAME; config itself loads after the first paint.
+    return Path(platformdirs.user_config_dir(APP_ID, appauthor=False)) / "ui.ini"
 
 
 def demo_hint(info: LocalIdpInfo) -> str:
@@ -169,19 +175,39 @@ class DesktopApp(QObject):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> None:
-        """Show the window and load the settings (demo: start the local IdP first)."""
-        self._finished = asyncio.get_running_loop().create_future()
-        self.window.show()
+    def _show_starting_page(self) -> None:
         if self.demo:
             self.view_model.set_starting(_tr("Starting the local demo sign-in server…"))
-            self._started = self.runner.start(self._start_demo(), name="start demo")
         else:
             self.view_model.set_starting("")
+
+    def show_window(self) -> bool:
+        """Show the window on its start-up page and paint it, before the event loop starts
+        (True once painted). The first frame is the final layout of the "starting" page; the
+        settings and the session fill it in afterwards. Not from a coroutine: it spins a
+        short plain Qt loop (see :func:`~desktop_app.ui.qt_async.paint_now`)."""
+        self._show_starting_page()
+        return paint_now(self.window)
+
+    def start(self) -> None:
+        """Show the window (unless :meth:`show_window` did) and load the settings (demo: start
+        the local IdP first)."""
+        import asyncio
+
+        self._finished = asyncio.get_running_loop().create_future()
+        if not self.window.isVisible():
+            self._show_starting_page()
+            self.window.show()
+        if self.demo:
+            self._started = self.runner.start(self._start_demo(), name="start demo")
+        else:
             self._started = self.runner.start(self._start(), name="start")
 
     async def _start(self) -> None:
-        # Paint first, then load the auth stack off the Qt thread (about half a second).
+        import asyncio
+
+        # Paint first, then load the settings and the auth stack off the Qt thread (about half
+        # a second).
         await asyncio.to_thread(_import_auth_stack)
         self._load_settings()
 
@@ -209,6 +235,8 @@ class DesktopApp(QObject):
         await self.view_model.close()
         idp, self.local_idp = self.local_idp, None
         if idp is not None:
+            import asyncio
+
             await asyncio.to_thread(idp.stop)
 
     @Slot(list)
@@ -222,6 +250,8 @@ class DesktopApp(QObject):
     # ------------------------------------------------------------------ settings
 
     def _load_settings(self) -> None:
+        from desktop_app import config
+
         try:
             settings = config.load(overrides=self.overrides, config_path=self.config_path)
         except ConfigError as exc:
@@ -256,6 +286,10 @@ class DesktopApp(QObject):
     @Slot()
     def open_settings(self, first_run: bool = False, error: ConfigError | None = None) -> None:
         """Show the Settings dialog (window-modal, no nested loop)."""
+        from desktop_app import config
+        from desktop_app.config import Settings
+        from desktop_app.ui.settings_dialog import SettingsDialog
+
         if self.settings_dialog is not None and self.settings_dialog.isVisible():
             self.settings_dialog.raise_()
             self.settings_dialog.activateWindow()
@@ -312,11 +346,15 @@ class DesktopApp(QObject):
         return None
 
     def _config_file(self) -> Path:
+        from desktop_app import config
+
         return self.config_path or config.default_config_path()
 
     def _save_settings(self, settings: Settings) -> object:
         if self.demo:
             return None  # the demo's settings belong to this run, not to the config file
+        from desktop_app import config
+
         return config.save(settings, settings.config_path or self._config_file())
 
     @Slot(object)
@@ -331,6 +369,8 @@ class DesktopApp(QObject):
     # ------------------------------------------------------------------ demo
 
     async def _start_demo(self) -> None:
+        import asyncio
+
         idp = self.local_idp_factory()
         try:
             info = await asyncio.to_thread(idp.start)
@@ -350,6 +390,8 @@ class DesktopApp(QObject):
             # "Continue with OAuth2" through the demo's upstream OAuth 2.0 provider.
             raw["social_target"] = info.social_connector.target
             raw["social_name"] = info.social_connector.name
+        from desktop_app import config
+
         settings = config.validate(raw)
         from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
 
@@ -481,6 +523,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def _smoke(desktop: DesktopApp, app: QApplication) -> int:
+    import asyncio
+
     desktop.start()
     for _ in range(3):
         await asyncio.sleep(0)
@@ -514,7 +558,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     single = SingleInstance()
     flags = _settings_flags(args)
-    if not single.acquire(flags):
+    # Decided before any window shows (a second launch must not flash one); the first
+    # instance takes the lock here and starts listening once its window is painted.
+    if not single.lock(flags):
         if single.problem:
             print(single.problem, file=sys.stderr)
             return 1
@@ -522,10 +568,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if flags:
             print(ignored_flags_message(flags), file=sys.stderr)
         return 0
-    desktop = DesktopApp(config_path=args.config, overrides=_overrides(args), demo=args.demo)
-    single.activation_requested.connect(desktop.second_launch)
-    app.lastWindowClosed.connect(desktop.quit)
     try:
+        desktop = DesktopApp(config_path=args.config, overrides=_overrides(args), demo=args.demo)
+        app.lastWindowClosed.connect(desktop.quit)
+        desktop.show_window()
+        single.listen()
+        single.activation_requested.connect(desktop.second_launch)
         return run_app(app, desktop.run)
     finally:
         single.release()

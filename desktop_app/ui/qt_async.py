@@ -18,19 +18,24 @@ core; nothing here waits.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import qasync
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.errors import DesktopAppError, SignInCancelled
+
+if TYPE_CHECKING:
+    import asyncio
+
+# asyncio (with ssl, concurrent.futures, subprocess...) and qasync are imported where they are
+# first used, not here: the window is built and painted before the event-loop integration
+# starts (see paint_now), and a bare window does not pay for them either.
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +47,10 @@ def run_app(app: QApplication, main: Callable[[], Awaitable[int]]) -> int:
 
     ``main`` shows windows and awaits until the app should end (e.g. the last window closed).
     """
+    import asyncio
+
+    import qasync
+
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
@@ -49,6 +58,49 @@ def run_app(app: QApplication, main: Callable[[], Awaitable[int]]) -> int:
             return int(loop.run_until_complete(main()))
     finally:
         asyncio.set_event_loop(None)
+
+
+class _FirstPaint(QObject):
+    """Quits ``loop`` once ``window`` has been painted."""
+
+    def __init__(self, window: QWidget, loop: QEventLoop) -> None:
+        super().__init__()
+        self._window, self._loop = window, loop
+        self.painted = False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.Paint and not self.painted:
+            self.painted = True
+            # After this paint event is delivered, not inside it.
+            QTimer.singleShot(0, self._loop.quit)
+        return False
+
+
+def paint_now(window: QWidget, limit_ms: int = 1000) -> bool:
+    """Show ``window`` and run a plain Qt event loop until it has painted once (True), or for
+    at most ``limit_ms`` (False: e.g. a window manager that keeps it unmapped).
+
+    For start-up, before :func:`run_app`: the first frame needs none of asyncio, qasync or the
+    auth stack, so it is on screen while they load. No coroutine runs yet, so this short
+    nested loop starves nothing; the window is painted once, on its final layout.
+    """
+    loop = QEventLoop()
+    probe = _FirstPaint(window, loop)
+    window.installEventFilter(probe)
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(loop.quit)
+    try:
+        window.show()
+        if not window.isVisible():
+            return False
+        guard.start(limit_ms)
+        loop.exec()
+        return probe.painted
+    finally:
+        guard.stop()
+        window.removeEventFilter(probe)
+        shiboken6.delete(probe)
 
 
 class _QtThreadCollector(QObject):
@@ -110,6 +162,10 @@ def attach_event_loop(app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     not running and closed. It is never ``stop()``-ped: that calls ``app.exit()``, which would make
     every later ``waitSignal`` return at once.
     """
+    import asyncio
+
+    import qasync
+
     loop = qasync.QEventLoop(app, already_running=True)
     asyncio.set_event_loop(loop)
     with collect_garbage_on_qt_thread():
@@ -120,6 +176,8 @@ def attach_event_loop(app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def _detach(app: QApplication, loop: Any) -> None:
+    import asyncio
+
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in pending:
         task.cancel()
@@ -180,6 +238,8 @@ class TaskRunner(QObject):
 
     def start(self, coro: Coroutine[Any, Any, _T], *, name: str = "") -> asyncio.Task[_T]:
         """Schedule ``coro`` on the running loop; returns its task (already referenced)."""
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         if name:
             task.set_name(name)
@@ -214,6 +274,8 @@ class TaskRunner(QObject):
 
     async def shutdown(self) -> None:
         """Cancel every task and wait until all have ended."""
+        import asyncio
+
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

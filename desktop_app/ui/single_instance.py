@@ -36,10 +36,14 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import QLockFile, QObject, Signal, Slot
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+if TYPE_CHECKING:
+    # QtNetwork loads when it is used: the first instance listens after its window is painted.
+    from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +176,15 @@ class SingleInstance(QObject):
         Runs before the event loop starts; it waits at most a few seconds, and only when
         another launch holds the lock but is not listening yet.
         """
+        if not self.lock(ignored_flags):
+            return False
+        self.listen()
+        return True
+
+    def lock(self, ignored_flags: Sequence[str] = ()) -> bool:
+        """:meth:`acquire` in two steps, so the first instance can paint its window in between:
+        True: we hold the lock (call :meth:`listen` next; until then a second launch keeps
+        trying to reach us for a few seconds). False as for :meth:`acquire`."""
         if not self.name:
             # No private place at all: refusing to start would let anyone stop the app.
             logger.warning("No private directory for the single-instance socket; not enforcing it")
@@ -179,19 +192,22 @@ class SingleInstance(QObject):
         lock = QLockFile(str(self._lock_path))
         lock.setStaleLockTime(0)  # held for the instance's lifetime; stale only if it is gone
         if lock.tryLock(0):
-            return self._listen(lock)
+            self._lock = lock
+            return True
         if self._tell_running(ignored_flags):
             return False
         # Nobody answered for a while. Qt has already dropped a lock of a process that is gone;
         # what is left is either unreadable (a crash while it was written) or a live process
         # that does not answer.
         if lock.tryLock(0):
-            return self._listen(lock)
+            self._lock = lock
+            return True
         pid, _host, _app = lock.getLockInfo() or (0, "", "")
         if not pid or not _alive(int(pid)):
             lock.removeStaleLockFile()
             if lock.tryLock(0):
-                return self._listen(lock)
+                self._lock = lock
+                return True
             if self._tell_running(ignored_flags):
                 return False
         self.problem = (
@@ -202,8 +218,12 @@ class SingleInstance(QObject):
         )
         return False
 
-    def _listen(self, lock: QLockFile) -> bool:
-        self._lock = lock
+    def listen(self) -> None:
+        """Start answering later launches (after :meth:`lock` returned True)."""
+        if self._lock is None or self._server is not None:
+            return  # no private place (not enforced), or listening already
+        from PySide6.QtNetwork import QLocalServer
+
         # We hold the lock, so no running instance owns this path: whatever is there (a socket
         # left by a crash, a file) goes. In our private directory only we could have put it.
         if self.directory is not None:
@@ -221,12 +241,13 @@ class SingleInstance(QObject):
             # Still the only instance (we hold the lock); others will say it does not answer.
             logger.warning("Single-instance server not started: %s", server.errorString())
             server.deleteLater()
-            return True
+            return
         server.newConnection.connect(self._on_connection)
         self._server = server
-        return True
 
     def _tell_running(self, ignored_flags: Sequence[str]) -> bool:
+        from PySide6.QtNetwork import QLocalSocket
+
         message = b" ".join([_MESSAGE, *(f.encode("ascii", "replace") for f in ignored_flags)])
         deadline = time.monotonic() + _REACH_WINNER_SECONDS
         while True:
@@ -256,12 +277,16 @@ class SingleInstance(QObject):
 
     @Slot()
     def _on_ready_read(self) -> None:
+        from PySide6.QtNetwork import QLocalSocket
+
         socket = self.sender()
         if isinstance(socket, QLocalSocket):
             self._read(socket)
 
     @Slot()
     def _on_disconnected(self) -> None:
+        from PySide6.QtNetwork import QLocalSocket
+
         socket = self.sender()
         if isinstance(socket, QLocalSocket):
             if socket.bytesAvailable():

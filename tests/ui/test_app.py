@@ -355,6 +355,41 @@ def test_the_window_module_does_not_load_the_auth_stack() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_the_first_paint_needs_no_event_loop_settings_or_network_module(tmp_path: Path) -> None:
+    """Issue 13: what a bare window does not need for its first frame loads after it: asyncio
+    and qasync (event-loop integration), config (tomllib, tomli_w), the Settings dialog and
+    QtNetwork (the single-instance server). The window is painted on its start-up page."""
+    probe = (
+        "import sys\n"
+        "from desktop_app import app\n"
+        "qt = app.create_application(['desktop-app'])\n"
+        "single = app.SingleInstance(directory=__import__('pathlib').Path(sys.argv[1]))\n"
+        "assert single.lock([])\n"
+        "desktop = app.DesktopApp(config_path=None, prefs_path=__import__('pathlib')"
+        ".Path(sys.argv[1]) / 'ui.ini')\n"
+        "painted = desktop.show_window()\n"
+        "late = ('asyncio', 'qasync', 'PySide6.QtNetwork', 'desktop_app.config', 'tomllib',\n"
+        "        'tomli_w', 'desktop_app.ui.settings_dialog', 'aiohttp', 'logto')\n"
+        "print(painted, desktop.view_model.page, sorted(m for m in late if m in sys.modules))\n"
+        "single.listen()\n"
+        "print('listening', 'PySide6.QtNetwork' in sys.modules)\n"
+        "single.release()\n"
+    )
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(mode=0o700)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["True starting []", "listening True"]
+
+
 # ---------------------------------------------------------------------- no display (issue 12 item 13)
 
 
