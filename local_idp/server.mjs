@@ -37,7 +37,9 @@ const pages = await import('./pages.mjs');
 const social = await import('./social.mjs');
 const { AUTHORIZE_PATH, TOKEN_PATH, UPSTREAM_USERS, USERINFO_PATH, startUpstream } = await import('./upstream.mjs');
 
-const HOST = '127.0.0.1';
+// LOCAL_IDP_HOST: another address of this machine, for tests that must reach the provider
+// through an HTTP proxy (the app never proxies loopback, as a real Logto is never on loopback).
+const HOST = process.env.LOCAL_IDP_HOST || '127.0.0.1';
 const MOUNT = '/oidc';
 const MAX_FORM_BYTES = 16 * 1024;
 const SOCIAL_STATE_TTL_MS = 10 * 60_000;
