@@ -40,6 +40,10 @@ DEFAULT_SIGN_IN_TIMEOUT = 300.0
 
 # Scopes the Logto SDK always asks for; listing them again is harmless but noisy.
 _SDK_DEFAULT_SCOPES = ("openid", "offline_access", "profile")
+# Logto organizations: the scopes for the ID token's organizations / organization_roles claims
+# and the resource without which Logto issues no organization scopes.
+ORGANIZATION_SCOPES = ("urn:logto:scope:organizations", "urn:logto:scope:organization_roles")
+ORGANIZATIONS_RESOURCE = "urn:logto:resource:organizations"
 _SCOPE_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 3.3 scope-token
 _APP_ID_RE = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _SOCIAL_TARGET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -65,6 +69,8 @@ class Settings:
     social_name: str = ""
     sign_in_timeout: float = DEFAULT_SIGN_IN_TIMEOUT
     session_only: bool = False
+    # Logto organizations (B2B): ask for the person's organizations and organization tokens.
+    organizations: bool = False
     config_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -76,6 +82,23 @@ class Settings:
     def registered_redirect_uri(self) -> str:
         """The redirect URI to register in the Logto Console (Native apps ignore the port)."""
         return f"http://127.0.0.1{self.redirect_path}"
+
+    @property
+    def requested_scopes(self) -> tuple[str, ...]:
+        """The scopes sign-in asks for: :attr:`scopes`, plus Logto's organization scopes when
+        :attr:`organizations` is on."""
+        if not self.organizations:
+            return self.scopes
+        extra = tuple(s for s in ORGANIZATION_SCOPES if s not in self.scopes)
+        return (*self.scopes, *extra)
+
+    @property
+    def requested_resources(self) -> tuple[str, ...]:
+        """The API resources sign-in asks for; Logto grants organization scopes only with
+        ``urn:logto:resource:organizations`` among them."""
+        if not self.organizations or ORGANIZATIONS_RESOURCE in self.resources:
+            return self.resources
+        return (*self.resources, ORGANIZATIONS_RESOURCE)
 
     @property
     def social_display_name(self) -> str:
@@ -406,6 +429,7 @@ _VALIDATORS: dict[str, Any] = {
     "social_name": lambda v: "" if v is None else str(v).strip()[:64],
     "sign_in_timeout": _validate_timeout,
     "session_only": lambda v: _validate_bool("session_only", v),
+    "organizations": lambda v: _validate_bool("organizations", v),
 }
 FIELDS = tuple(_VALIDATORS)
 

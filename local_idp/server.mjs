@@ -33,6 +33,7 @@ const {
   buildConfiguration,
 } = await import('./provider.mjs');
 const { TEST_USERS, UserStore } = await import('./users.mjs');
+const { enableOrganizationTokens } = await import('./organizations.mjs');
 const pages = await import('./pages.mjs');
 const social = await import('./social.mjs');
 const { AUTHORIZE_PATH, TOKEN_PATH, UPSTREAM_USERS, USERINFO_PATH, startUpstream } = await import('./upstream.mjs');
@@ -457,7 +458,10 @@ await new Promise((resolve, reject) => {
 const endpoint = `http://${HOST}:${server.address().port}`;
 const issuer = `${endpoint}${MOUNT}`;
 
-provider = new Provider(issuer, buildConfiguration({ ...options, users }));
+const configuration = buildConfiguration({ ...options, users });
+const signingJwk = configuration.jwks.keys[0];
+provider = new Provider(issuer, configuration);
+enableOrganizationTokens(provider, { signingJwk, users });
 alignWithLogto(provider);
 provider.on('server_error', (_ctx, error) => {
   process.stderr.write(`local_idp: oidc-provider server error: ${error.stack}\n`);

@@ -324,6 +324,24 @@ def idp_error(what: str, status: int, payload: object) -> IdpError:
             advice="Check the App ID in Settings and that the app in the Logto Console is a "
             "Native app.",
         )
+    if what == "token" and error == "access_denied" and status == 403:
+        # Logto's organization token grant: not a member (any more), or no such organization.
+        return IdpError(
+            "Logto will not issue a token for that organization: you are not a member of it.",
+            error=error,
+            description=description,
+            status=status,
+            advice="Pick another organization; if you were just added, sign out and sign in again.",
+        )
+    if what == "token" and error == "insufficient_scope":
+        return IdpError(
+            "Logto will not issue organization tokens: organizations were not part of your "
+            "sign-in.",
+            error=error,
+            description=description,
+            status=status,
+            advice="Turn on Organizations in Settings, then sign out and sign in again.",
+        )
     if what == "token" and error == "invalid_target":
         # RFC 8707 2: the refresh token was not granted for that API.
         return IdpError(

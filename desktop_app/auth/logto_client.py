@@ -90,6 +90,13 @@ CLOCK_SKEW = 60  # seconds of leeway for exp/iat/nbf, as the SDK allows for acce
 InteractionMode = Literal["signIn", "signUp"]
 _ORG_URN = "urn:logto:organization:"  # organization tokens are not API resources
 _ORG_SCOPE = logto.UserInfoScope.organizations.value
+
+
+def organization_resource(organization_id: str) -> str:
+    """The audience of an organization token, which is also its key in the token cache."""
+    return f"{_ORG_URN}{organization_id}"
+
+
 _SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
 
 
@@ -273,7 +280,10 @@ class _NativeOidcCore(OidcCore):
         resource: str = "",
     ) -> logto.TokenResponse:
         data = {"grant_type": "refresh_token", "client_id": clientId, "refresh_token": refreshToken}
-        if resource:
+        if resource.startswith(_ORG_URN):
+            # Logto's organization token: organization_id, and neither resource nor scope.
+            data["organization_id"] = resource.removeprefix(_ORG_URN)
+        elif resource:
             data["resource"] = resource  # RFC 8707 2.2
         if clientSecret:
             data["client_secret"] = clientSecret
@@ -977,6 +987,12 @@ class LogtoNativeClient:
             # Defect 4: the rotated refresh token must be durable before the new tokens are used.
             await self.storage.flush()
             return response.access_token
+
+    async def organization_token(self, organization_id: str) -> str:
+        """An organization token (``aud`` ``urn:logto:organization:<id>``) for one of the
+        person's organizations: cached, and refreshed under the same single-flight rules as
+        :meth:`access_token` (Logto rotates the refresh token for it too)."""
+        return await self.access_token(organization_resource(organization_id))
 
     async def _reload(self) -> None:
         """Read the stored session again (another process may have rotated it). Unsaved changes

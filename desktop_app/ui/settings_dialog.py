@@ -232,6 +232,19 @@ class SettingsDialog(QDialog):
             ),
             placeholder=self.tr("e.g. https://api.example.com"),
         )
+        self.organizations = QCheckBox(self.tr("Organi&zations: sign in as a member of them"))
+        self.organizations.setChecked(s.organizations)
+        self._add(
+            "organizations",
+            "",
+            self.organizations,
+            advanced,
+            help_text=self.tr(
+                "Asks Logto for your organizations and their roles (add organization scopes "
+                "such as read:reports to Extra scopes), so you can get organization tokens."
+            ),
+        )
+        self.organizations.setAccessibleName(self.tr("Organizations"))
         self.redirect_path = self._line(
             "redirect_path",
             self.tr("Callback pa&th"),
@@ -339,6 +352,7 @@ class SettingsDialog(QDialog):
             self.advanced_toggle,
             self.scopes,
             self.resources,
+            self.organizations,
             self.redirect_path,
             self.redirect_port,
             self.social_target,
@@ -530,6 +544,7 @@ class SettingsDialog(QDialog):
             "social_target": self.social_target.text().strip(),
             "social_name": self.social_name.text(),
             "session_only": self.session_only.isChecked(),
+            "organizations": self.organizations.isChecked(),
         }
         if current is not None:  # keep what the dialog does not edit
             raw["sign_in_timeout"] = current.sign_in_timeout

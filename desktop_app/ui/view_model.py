@@ -387,6 +387,18 @@ class SessionViewModel(QObject):
     def api_resources(self) -> tuple[str, ...]:
         return self._session.settings.resources if self._session is not None else ()
 
+    @property
+    def organizations_enabled(self) -> bool:
+        """Whether Settings asks Logto for the person's organizations."""
+        return self._session is not None and self._session.settings.organizations
+
+    @property
+    def organizations(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        """The person's organizations as (id, name, roles), in Logto's order."""
+        if self._session is None or not self.organizations_enabled:
+            return ()
+        return tuple((o.id, o.name, o.roles) for o in self._session.organizations())
+
     # waiting
 
     @property
@@ -582,6 +594,22 @@ class SessionViewModel(QObject):
                 self._update_profile(session.snapshot)
 
         self._start("get API token", fetch())
+
+    @Slot(str)
+    def get_organization_token(self, organization_id: str) -> None:
+        """Fetch an organization token for one of :attr:`organizations` and show its decoded
+        claims with the API tokens' (the token itself never leaves the session)."""
+        session = self._session
+        if session is None or not organization_id:
+            return
+
+        async def fetch() -> None:
+            claims = await session.organization_token_claims(organization_id)
+            if self._session is session:
+                self._set_api_claims(claims_text(claims))
+                self._update_profile(session.snapshot)
+
+        self._start("get organization token", fetch())
 
     async def close(self) -> None:
         """Stop everything: pending tasks, then the session's network resources."""
