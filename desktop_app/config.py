@@ -71,6 +71,8 @@ class Settings:
     session_only: bool = False
     # Logto organizations (B2B): ask for the person's organizations and organization tokens.
     organizations: bool = False
+    # Languages for Logto's sign-in page (BCP 47, most preferred first); () = the OS's.
+    ui_locales: tuple[str, ...] = ()
     config_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -417,6 +419,30 @@ def _validate_bool(name: str, value: object) -> bool:
     raise ConfigError(name, f"{name} must be true or false.")
 
 
+# BCP 47 language tags as sign-in pages take them: language, then optional script/region/variants.
+_LANGUAGE_TAG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _validate_ui_locales(value: object) -> tuple[str, ...]:
+    """Space- or comma-separated language tags (or a TOML list), e.g. ``de-CH de en``."""
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    tags: list[str] = []
+    for item in items:
+        tag = str(item).strip().replace("_", "-")
+        if not _LANGUAGE_TAG_RE.match(tag):
+            raise ConfigError(
+                "ui_locales",
+                f"{_shown(tag)} is not a language tag.",
+                advice="Use tags like de, de-CH or pt-BR, separated by spaces; leave it empty "
+                "to use this computer's languages.",
+            )
+        if tag not in tags:
+            tags.append(tag)
+    return tuple(tags)
+
+
 _VALIDATORS: dict[str, Any] = {
     "endpoint": validate_endpoint,
     "app_id": _validate_app_id,
@@ -430,6 +456,7 @@ _VALIDATORS: dict[str, Any] = {
     "sign_in_timeout": _validate_timeout,
     "session_only": lambda v: _validate_bool("session_only", v),
     "organizations": lambda v: _validate_bool("organizations", v),
+    "ui_locales": lambda v: _validate_ui_locales(v),
 }
 FIELDS = tuple(_VALIDATORS)
 

@@ -514,8 +514,10 @@ class LogtoNativeClient:
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.time,
         lock_path: Path | None = None,
+        ui_locales: tuple[str, ...] = (),
     ) -> None:
         endpoint = endpoint.rstrip("/")  # defect 8
+        self.ui_locales = tuple(ui_locales)
         self.endpoint = endpoint
         self.app_id = app_id
         self.resources = tuple(resources)
@@ -598,6 +600,9 @@ class LogtoNativeClient:
             params.append(("direct_sign_in", direct_sign_in))
         if login_hint:
             params.append(("login_hint", login_hint))
+        if self.ui_locales:
+            # OIDC Core 3.1.2.1: the languages for Logto's sign-in page, preferred first.
+            params.append(("ui_locales", " ".join(self.ui_locales)))
         if await self.form_post_origin() is not None:
             params.append(("response_mode", "form_post"))
         par = core.document.get("pushed_authorization_request_endpoint")

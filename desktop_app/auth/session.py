@@ -23,7 +23,7 @@ import hashlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -106,8 +106,10 @@ class AuthSession:
         http_timeout: float = DEFAULT_TIMEOUT,
         lock_dir: Path | None = None,
         state_dir: Path | None = None,
+        ui_locales: Sequence[str] = (),
     ) -> None:
-        """``lock_dir`` holds the refresh lock shared with other copies of the app (default: a
+        """``ui_locales``: the OS's UI languages (BCP 47), sent to Logto's sign-in page unless
+        Settings names others. ``lock_dir`` holds the refresh lock shared with other copies of the app (default: a
         ``locks`` folder in the user cache dir); only keyring-backed sessions use it.
         ``state_dir`` (default: the user state dir) remembers an explicit sign-out, so the
         next sign-in, even after a restart, lets the person choose who to be."""
@@ -137,6 +139,7 @@ class AuthSession:
             timeout=http_timeout,
             clock=clock,
             lock_path=lock_path,
+            ui_locales=settings.ui_locales or tuple(ui_locales),
         )
         directory = state_dir or Path(platformdirs.user_state_dir(APP_NAME, False))
         key = hashlib.sha256(f"{settings.endpoint}\n{settings.app_id}".encode()).hexdigest()

@@ -245,6 +245,17 @@ class SettingsDialog(QDialog):
             ),
         )
         self.organizations.setAccessibleName(self.tr("Organizations"))
+        self.ui_locales = self._line(
+            "ui_locales",
+            self.tr("Sign-in page &languages"),
+            " ".join(s.ui_locales),
+            advanced,
+            help_text=self.tr(
+                "Language tags for Logto's sign-in page, preferred first, e.g. de-CH de. "
+                "Empty: this computer's languages ({languages})."
+            ).format(languages=" ".join(self._os_languages()) or self.tr("none set")),
+            placeholder=self.tr("e.g. de en"),
+        )
         self.redirect_path = self._line(
             "redirect_path",
             self.tr("Callback pa&th"),
@@ -353,6 +364,7 @@ class SettingsDialog(QDialog):
             self.scopes,
             self.resources,
             self.organizations,
+            self.ui_locales,
             self.redirect_path,
             self.redirect_port,
             self.social_target,
@@ -389,6 +401,12 @@ class SettingsDialog(QDialog):
             "Saved to {path}. Tokens are never saved there: they are kept in the system "
             "keyring, or only in memory with Session only."
         ).format(path=_home_relative(self._path()))
+
+    @staticmethod
+    def _os_languages() -> tuple[str, ...]:
+        from desktop_app.ui.translations import ui_locales
+
+        return ui_locales()
 
     @Slot()
     def _show_proxy(self) -> None:
@@ -545,6 +563,7 @@ class SettingsDialog(QDialog):
             "social_name": self.social_name.text(),
             "session_only": self.session_only.isChecked(),
             "organizations": self.organizations.isChecked(),
+            "ui_locales": self.ui_locales.text(),
         }
         if current is not None:  # keep what the dialog does not edit
             raw["sign_in_timeout"] = current.sign_in_timeout

@@ -368,13 +368,14 @@ def test_tab_follows_the_reading_order(qtbot: Any) -> None:
     ]
     find(dialog, "Advanced").click()
     find(dialog, "Logto endpoint", QLineEdit).setFocus()
-    assert focus_order(qtbot, dialog, 13) == [
+    assert focus_order(qtbot, dialog, 14) == [
         "Logto endpoint",
         "App ID",
         "Advanced",
         "Extra scopes",
         "API resources",
         "Organizations",
+        "Sign-in page languages",
         "Callback path",
         "Callback port",
         "Social connector target",
