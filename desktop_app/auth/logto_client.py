@@ -936,10 +936,10 @@ class LogtoNativeClient:
             )
         if resource.startswith(_ORG_URN) and _ORG_SCOPE not in self.scopes:
             raise ConfigError(
-                "scopes",
-                "Organization tokens need the organizations scope, which is not in Settings.",
-                advice=f"Add {_ORG_SCOPE} to the scopes in "
-                "Settings, then sign out and sign in again.",
+                "organizations",
+                "Organization tokens need Logto's organizations scope, which this sign-in did "
+                "not ask for.",
+                advice="Turn on Organizations in Settings, then sign out and sign in again.",
             )
         async with self._refresh_lock, self.guard.hold():
             await self._reload()

@@ -17,7 +17,7 @@ from desktop_app.auth.organizations import Organization
 from desktop_app.auth.session import AuthSession, State
 from desktop_app.auth.storage import KeyringStorage
 from desktop_app.config import Settings
-from desktop_app.errors import IdpError
+from desktop_app.errors import ConfigError, IdpError
 from tests.fixtures.chromium import ChromiumPerson, sign_in_as
 from tests.fixtures.keyrings import InMemoryKeyring
 
@@ -165,3 +165,15 @@ async def test_without_the_organizations_scope_logto_refuses_and_userinfo_refuse
         http.get(f"{local_idp.issuer}/me", headers={"Authorization": f"Bearer {token}"}) as resp,
     ):
         assert resp.status == 401
+
+
+async def test_asking_for_an_organization_token_with_organizations_off_says_what_to_turn_on(
+    sign_in: Any,
+) -> None:
+    session = await sign_in("alice", organizations=False)
+    refresh = session.storage.get("refreshToken")
+    with pytest.raises(ConfigError) as caught:
+        await session.organization_token("org_acme")
+    assert caught.value.field == "organizations"
+    assert "Turn on Organizations in Settings" in caught.value.user_message
+    assert session.storage.get("refreshToken") == refresh  # nothing was sent

@@ -61,7 +61,7 @@ async def test_discovery_goes_through_the_proxy_with_its_login(
     monkeypatch.setenv("HTTP_PROXY", proxy.url(user="office", password="s3cr%33t"))
     metadata = await discover(remote_idp)
     assert metadata.issuer == remote_idp.issuer
-    assert f"GET {discovery_url(remote_idp)} -> 200" in proxy.requests()
+    assert proxy.forwarded(f"GET {discovery_url(remote_idp)} -> 200"), proxy.requests()
 
 
 @pytest.mark.asyncio
@@ -219,5 +219,5 @@ def test_sign_in_refresh_and_sign_out_with_the_provider_reachable_only_through_t
     assert result == {**result, "username": "alice", "rotated": True, "revoked": True}
     # proxy.py logs one line per connection (aiohttp keeps its connection for the token,
     # revocation and userinfo requests); the refused direct path proves they went through.
-    forwarded = proxy.requests()
-    assert f"GET {remote_idp.issuer}/.well-known/openid-configuration -> 200" in forwarded
+    discovery = f"GET {remote_idp.issuer}/.well-known/openid-configuration -> 200"
+    assert proxy.forwarded(discovery), proxy.requests()

@@ -50,7 +50,7 @@ def test_the_avatar_goes_through_the_same_proxy(
     image = _download(picture_server)
     assert image is not None
     assert not image.isNull()
-    assert f"GET {picture_server} -> 200" in proxy.requests()
+    assert proxy.forwarded(f"GET {picture_server} -> 200"), proxy.requests()
 
 
 def test_the_avatar_skips_a_dead_proxy_named_in_no_proxy(
