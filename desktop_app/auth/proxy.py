@@ -141,18 +141,3 @@ def _without_credentials(url: str) -> str:
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     return f"{parts.scheme}://{netloc}"
-
-
-def describe_proxy(url: str) -> str:
-    """One sentence for Settings: which proxy requests to ``url`` go through, if any."""
-    try:
-        proxy = proxy_for(url)
-    except ConfigError as error:
-        return error.message
-    if proxy is None:
-        host = urlsplit(url).hostname or ""
-        if host and is_loopback(host):
-            return "No proxy: this machine's own addresses are always reached directly."
-        return "No proxy: the app connects directly."
-    with_login = " with a user name and password" if proxy.username else ""
-    return f"Through the proxy {proxy.display}{with_login}, from {proxy.source}."
