@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, QTranslator, Slot
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, Slot
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import __version__
@@ -39,6 +39,7 @@ from desktop_app.ui.prefs import UiPrefs
 from desktop_app.ui.qt_async import TaskRunner, paint_now, run_app
 from desktop_app.ui.resources import app_icon
 from desktop_app.ui.single_instance import SingleInstance, ignored_flags_message
+from desktop_app.ui.translations import install_translators, ui_locales
 from desktop_app.ui.view_model import SessionViewModel
 
 if TYPE_CHECKING:
@@ -277,6 +278,7 @@ class DesktopApp(QObject):
             keyring_backend=self.keyring_backend,
             open_browser=self.open_browser,
             clock=self.clock,
+            ui_locales=ui_locales(QLocale()),
         )
         self.view_model.set_session(session)
         if self.restore_on_start:
@@ -469,15 +471,8 @@ def create_application(argv: Sequence[str]) -> QApplication:
     app.setOrganizationName(APP_ID)
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
-    # Qt's own strings (standard buttons) in the person's language; ours when translated.
-    translator = QTranslator(app)
-    if translator.load(
-        QLocale.system(),
-        "qtbase",
-        "_",
-        QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
-    ):
-        app.installTranslator(translator)
+    # Qt's own strings (standard buttons) and ours in the person's language.
+    install_translators(app)
     return app
 
 

@@ -40,6 +40,10 @@ DEFAULT_SIGN_IN_TIMEOUT = 300.0
 
 # Scopes the Logto SDK always asks for; listing them again is harmless but noisy.
 _SDK_DEFAULT_SCOPES = ("openid", "offline_access", "profile")
+# Logto organizations: the scopes for the ID token's organizations / organization_roles claims
+# and the resource without which Logto issues no organization scopes.
+ORGANIZATION_SCOPES = ("urn:logto:scope:organizations", "urn:logto:scope:organization_roles")
+ORGANIZATIONS_RESOURCE = "urn:logto:resource:organizations"
 _SCOPE_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 3.3 scope-token
 _APP_ID_RE = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _SOCIAL_TARGET_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -65,6 +69,10 @@ class Settings:
     social_name: str = ""
     sign_in_timeout: float = DEFAULT_SIGN_IN_TIMEOUT
     session_only: bool = False
+    # Logto organizations (B2B): ask for the person's organizations and organization tokens.
+    organizations: bool = False
+    # Languages for Logto's sign-in page (BCP 47, most preferred first); () = the OS's.
+    ui_locales: tuple[str, ...] = ()
     config_path: Path | None = field(default=None, compare=False)
 
     @property
@@ -76,6 +84,23 @@ class Settings:
     def registered_redirect_uri(self) -> str:
         """The redirect URI to register in the Logto Console (Native apps ignore the port)."""
         return f"http://127.0.0.1{self.redirect_path}"
+
+    @property
+    def requested_scopes(self) -> tuple[str, ...]:
+        """The scopes sign-in asks for: :attr:`scopes`, plus Logto's organization scopes when
+        :attr:`organizations` is on."""
+        if not self.organizations:
+            return self.scopes
+        extra = tuple(s for s in ORGANIZATION_SCOPES if s not in self.scopes)
+        return (*self.scopes, *extra)
+
+    @property
+    def requested_resources(self) -> tuple[str, ...]:
+        """The API resources sign-in asks for; Logto grants organization scopes only with
+        ``urn:logto:resource:organizations`` among them."""
+        if not self.organizations or ORGANIZATIONS_RESOURCE in self.resources:
+            return self.resources
+        return (*self.resources, ORGANIZATIONS_RESOURCE)
 
     @property
     def social_display_name(self) -> str:
@@ -394,6 +419,30 @@ def _validate_bool(name: str, value: object) -> bool:
     raise ConfigError(name, f"{name} must be true or false.")
 
 
+# BCP 47 language tags as sign-in pages take them: language, then optional script/region/variants.
+_LANGUAGE_TAG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _validate_ui_locales(value: object) -> tuple[str, ...]:
+    """Space- or comma-separated language tags (or a TOML list), e.g. ``de-CH de en``."""
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    tags: list[str] = []
+    for item in items:
+        tag = str(item).strip().replace("_", "-")
+        if not _LANGUAGE_TAG_RE.match(tag):
+            raise ConfigError(
+                "ui_locales",
+                f"{_shown(tag)} is not a language tag.",
+                advice="Use tags like de, de-CH or pt-BR, separated by spaces; leave it empty "
+                "to use this computer's languages.",
+            )
+        if tag not in tags:
+            tags.append(tag)
+    return tuple(tags)
+
+
 _VALIDATORS: dict[str, Any] = {
     "endpoint": validate_endpoint,
     "app_id": _validate_app_id,
@@ -406,6 +455,8 @@ _VALIDATORS: dict[str, Any] = {
     "social_name": lambda v: "" if v is None else str(v).strip()[:64],
     "sign_in_timeout": _validate_timeout,
     "session_only": lambda v: _validate_bool("session_only", v),
+    "organizations": lambda v: _validate_bool("organizations", v),
+    "ui_locales": lambda v: _validate_ui_locales(v),
 }
 FIELDS = tuple(_VALIDATORS)
 

@@ -9,7 +9,8 @@
     │       └── UnencryptedKeyringError the keyring in use stores secrets unencrypted: refused
     └── AuthError                   anything in the sign-in flow
         ├── NetworkError            the identity provider could not be reached (offline, timeout)
-        │   └── ResponseLostError   the request went out but no answer came back (it may have acted)
+        │   ├── ResponseLostError   the request went out but no answer came back (it may have acted)
+        │   └── ProxyError          the HTTP proxy in use refused us (no connection, wrong login)
         ├── IdpError                the identity provider answered with an error (error, description)
         │   ├── InvalidGrantError   the session is over (refresh token revoked/expired): sign in again
         │   └── RedirectUriError    the redirect URI is not registered for the app
@@ -92,6 +93,11 @@ class ResponseLostError(NetworkError):
     Unlike a refused connection, the server may have acted on it: a refresh token sent this way
     may already have been rotated, so it must not be sent again (Logto revokes the grant on replay).
     """
+
+
+class ProxyError(NetworkError):
+    """The HTTP proxy in use could not be reached or refused the request (HTTP 407: missing or
+    wrong credentials). The identity provider never saw the request."""
 
 
 class IdpError(AuthError):

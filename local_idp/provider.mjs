@@ -14,6 +14,16 @@ export const REDIRECT_URI = 'http://127.0.0.1/callback';
 export const DEFAULT_POST_LOGOUT_REDIRECT_URIS = ['http://127.0.0.1:53682/signed-out'];
 export const API_RESOURCE = 'https://api.local.test';
 export const API_SCOPES = ['read:profile', 'write:profile'];
+// Logto organizations: the scopes and resource that unlock them, and each organization role's
+// permissions (organization scopes), as set up in a Logto tenant's organization template.
+export const ORGANIZATIONS_SCOPE = 'urn:logto:scope:organizations';
+export const ORGANIZATION_ROLES_SCOPE = 'urn:logto:scope:organization_roles';
+export const ORGANIZATIONS_RESOURCE = 'urn:logto:resource:organizations';
+export const ORGANIZATION_ROLE_SCOPES = {
+  admin: ['read:reports', 'write:reports'],
+  member: ['read:reports'],
+};
+export const ORGANIZATION_SCOPES = ['read:reports', 'write:reports'];
 // The signing algorithms Logto offers (EdDSA left out there too).
 export const SIGNING_ALGS = ['ES384', 'ES256', 'ES512', 'RS256', 'PS256'];
 
@@ -103,6 +113,9 @@ export function buildConfiguration({ alg, postLogoutRedirectUris, ttl, users }) 
       email: ['email', 'email_verified'],
       custom_data: ['custom_data'],
       identities: ['identities'],
+      // Logto: ids in the ID token; names (organization_data) only from /oidc/me.
+      [ORGANIZATIONS_SCOPE]: ['organizations', 'organization_data'],
+      [ORGANIZATION_ROLES_SCOPE]: ['organization_roles'],
     },
     extraParams: EXTRA_PARAMS,
     async findAccount(_ctx, sub) {
@@ -121,10 +134,19 @@ export function buildConfiguration({ alg, postLogoutRedirectUris, ttl, users }) 
             email: user.email,
             email_verified: user.email_verified,
           };
-          // Like Logto, custom_data and identities are only served by the userinfo endpoint.
+          const organizations = user.organizations ?? [];
+          claims.organizations = organizations.map(({ id }) => id);
+          claims.organization_roles = organizations.flatMap(
+            ({ id, roles }) => roles.map((role) => `${id}:${role}`),
+          );
+          // Like Logto, custom_data, identities and organization_data are only served by the
+          // userinfo endpoint.
           if (use === 'userinfo') {
             claims.custom_data = user.custom_data;
             claims.identities = user.identities;
+            claims.organization_data = organizations.map(
+              ({ id, name, description }) => ({ id, name, description }),
+            );
           }
           return claims;
         },
@@ -165,6 +187,17 @@ export function buildConfiguration({ alg, postLogoutRedirectUris, ttl, users }) 
         defaultResource: () => undefined,
         useGrantedResource: () => false,
         getResourceServerInfo(_ctx, indicator) {
+          if (indicator === ORGANIZATIONS_RESOURCE) {
+            // Logto: asked for at sign-in so the organization scopes can be granted; the
+            // organization tokens themselves come from the refresh grant (organizations.mjs).
+            return {
+              scope: ORGANIZATION_SCOPES.join(' '),
+              audience: ORGANIZATIONS_RESOURCE,
+              accessTokenTTL: ttl.accessToken,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg } },
+            };
+          }
           if (indicator !== API_RESOURCE) {
             throw new errors.InvalidTarget();
           }

@@ -33,11 +33,14 @@ const {
   buildConfiguration,
 } = await import('./provider.mjs');
 const { TEST_USERS, UserStore } = await import('./users.mjs');
+const { enableOrganizationTokens } = await import('./organizations.mjs');
 const pages = await import('./pages.mjs');
 const social = await import('./social.mjs');
 const { AUTHORIZE_PATH, TOKEN_PATH, UPSTREAM_USERS, USERINFO_PATH, startUpstream } = await import('./upstream.mjs');
 
-const HOST = '127.0.0.1';
+// LOCAL_IDP_HOST: another address of this machine, for tests that must reach the provider
+// through an HTTP proxy (the app never proxies loopback, as a real Logto is never on loopback).
+const HOST = process.env.LOCAL_IDP_HOST || '127.0.0.1';
 const MOUNT = '/oidc';
 const MAX_FORM_BYTES = 16 * 1024;
 const SOCIAL_STATE_TTL_MS = 10 * 60_000;
@@ -455,7 +458,10 @@ await new Promise((resolve, reject) => {
 const endpoint = `http://${HOST}:${server.address().port}`;
 const issuer = `${endpoint}${MOUNT}`;
 
-provider = new Provider(issuer, buildConfiguration({ ...options, users }));
+const configuration = buildConfiguration({ ...options, users });
+const signingJwk = configuration.jwks.keys[0];
+provider = new Provider(issuer, configuration);
+enableOrganizationTokens(provider, { signingJwk, users });
 alignWithLogto(provider);
 provider.on('server_error', (_ctx, error) => {
   process.stderr.write(`local_idp: oidc-provider server error: ${error.stack}\n`);

@@ -9,7 +9,8 @@ const FIXED_TIME = Date.UTC(2024, 0, 1); // created_at / updated_at, millisecond
 
 /** @typedef {{ sub: string, username: string, password: string, name: string|null,
  *   picture: string|null, email: string|null, email_verified: boolean,
- *   custom_data: object, identities: object, created_at: number, updated_at: number }} User */
+ *   custom_data: object, identities: object, created_at: number, updated_at: number,
+ *   organizations?: {id: string, name: string, description: string|null, roles: string[]}[] }} User */
 
 /** @type {User[]} */
 export const TEST_USERS = [
@@ -23,6 +24,11 @@ export const TEST_USERS = [
     email_verified: true,
     custom_data: {},
     identities: {},
+    // Logto organizations (B2B): membership and the organization roles held there.
+    organizations: [
+      { id: 'org_acme', name: 'Acme Corp', description: 'Where Alice runs the reports', roles: ['admin'] },
+      { id: 'org_globex', name: 'Globex', description: null, roles: ['member'] },
+    ],
     created_at: FIXED_TIME,
     updated_at: FIXED_TIME,
   },

@@ -10,7 +10,8 @@ window says where a person's tokens would be; without one, an in-memory test key
 States: first run (nothing configured), signed-out (with the demo hint), waiting for the
 browser, a browser that did not open (Chromium as root), signed-in, signed-in with the token
 details open, an error, the smallest window, and the browser tab the sign-in ends on (success
-and error); each in a light and a dark palette. The real app is driven against the local
+and error); each in a light and a dark palette. ``--german`` shoots the window in German
+instead (de-*.png: signed out, and token details with organizations). The real app is driven against the local
 identity provider; headless Chromium (the test suite's ``person``) plays the browser for the
 signed-in shots. Nothing secret is drawn: the window never shows a token.
 """
@@ -29,6 +30,7 @@ from pathlib import Path
 from keyring.backend import KeyringBackend
 from keyring.backends import SecretService
 from playwright.sync_api import Route
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,8 +238,31 @@ class Shooter:
         await self.save(d, f"smallest-{palette_name}")
         await self.close(d)
 
+    async def shoot_german(self) -> None:
+        """The window in German (--german): signed out, and signed in with the token details
+        showing the person's organizations and an organization token."""
+        info = self.info
+        settings: dict[str, object] = {
+            "endpoint": info.endpoint,
+            "app_id": info.app_id,
+            "scopes": "email read:reports write:reports",
+            "organizations": True,
+        }
+        d = self.build(settings, self.person.opener(sign_in_as("alice", info.password_of("alice"))))
+        d.view_model.set_hint(demo_hint(info))
+        await until(lambda: d.view_model.page == "signed_out")
+        await self.save(d, "de-signed-out-light")
+        d.view_model.sign_in()
+        await until(lambda: d.view_model.page == "signed_in")
+        d.window.details_toggle.setChecked(True)
+        d.view_model.get_organization_token("org_acme")
+        await until(lambda: bool(d.view_model.api_claims_text))
+        d.window.resize(620, 1040)
+        await self.save(d, "de-token-details-light")
+        await self.close(d)
 
-async def main_async(app: QApplication, suffix: str) -> int:
+
+async def main_async(app: QApplication, suffix: str, german: bool = False) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     idp = LocalIdp()
     info = await asyncio.to_thread(idp.start)
@@ -245,6 +270,10 @@ async def main_async(app: QApplication, suffix: str) -> int:
     try:
         shooter = Shooter(app, info, person, suffix)
         app.setStyle("Fusion")
+        if german:
+            app.setPalette(app.style().standardPalette())
+            await shooter.shoot_german()
+            return 0
         light = app.style().standardPalette()
         for name, palette in (("light", light), ("dark", theme.dark_palette())):
             app.setPalette(palette)
@@ -261,10 +290,16 @@ async def main_async(app: QApplication, suffix: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suffix", default="", help="added to every file name, e.g. @2x")
+    parser.add_argument(
+        "--german", action="store_true", help="only the German shots (de-*.png), as in de_DE"
+    )
     args = parser.parse_args()
+    if args.german:
+        # Before the QApplication: its translators follow QLocale(), as under LANG=de_DE.UTF-8.
+        QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
     app = create_application([sys.argv[0]])
     app.setQuitOnLastWindowClosed(False)
-    return run_app(app, lambda: main_async(app, args.suffix))
+    return run_app(app, lambda: main_async(app, args.suffix, args.german))
 
 
 if __name__ == "__main__":

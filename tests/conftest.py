@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.keyrings",
     "tests.fixtures.chromium",
     "tests.fixtures.fake_idp",
+    "tests.fixtures.proxy",
 ]
 
 

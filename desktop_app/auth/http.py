@@ -15,10 +15,13 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from desktop_app.auth.proxy import Proxy, proxy_for
 from desktop_app.errors import (
+    ConfigError,
     IdpError,
     InvalidGrantError,
     NetworkError,
+    ProxyError,
     ResponseLostError,
 )
 
@@ -65,7 +68,81 @@ class Http:
             await self._session.close()
             self._session = None
 
-    def _unreachable(self, what: str, exc: BaseException) -> NetworkError:
+    def _proxy(self, url: str) -> Proxy | None:
+        try:
+            return proxy_for(url)
+        except ConfigError as exc:
+            raise ProxyError(exc.message, advice=exc.advice) from None
+
+    def _proxy_args(
+        self, url: str, proxy: Proxy | None, headers: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """aiohttp's arguments for ``url`` through ``proxy``, the proxy's login included."""
+        if proxy is None:
+            return {"headers": headers}
+        if not proxy.username:
+            return {"proxy": proxy.url, "headers": headers}
+        # RFC 9110 11.7.2. For https it goes on the CONNECT request only, never into the
+        # tunnel to Logto; a plain-http request is sent to the proxy itself, which consumes it
+        # (a hop-by-hop field). aiohttp copies proxy_headers only onto CONNECT.
+        login = {"Proxy-Authorization": aiohttp.encode_basic_auth(proxy.username, proxy.password)}
+        if url.lower().startswith("https:"):
+            return {"proxy": proxy.url, "proxy_headers": login, "headers": headers}
+        return {"proxy": proxy.url, "headers": {**(headers or {}), **login}}
+
+    def _proxy_refused(self, what: str, proxy: Proxy, status: int) -> ProxyError:
+        if status == 407:
+            if proxy.username:
+                message = (
+                    f"The proxy {proxy.display} did not accept the user name and password "
+                    f"set in {proxy.source} {doing(what)}."
+                )
+                advice = "Check the user name and password in the proxy setting, then try again."
+            else:
+                message = (
+                    f"The proxy {proxy.display} asks for a user name and password {doing(what)}."
+                )
+                advice = (
+                    "Put them in the proxy setting (http://user:password@proxy:port in "
+                    f"{proxy.source}), then try again."
+                )
+            return ProxyError(message, advice=advice, detail=f"HTTP {status} from the proxy")
+        return ProxyError(
+            f"The proxy {proxy.display} refused to connect to the Logto server at "
+            f"{self._endpoint} {doing(what)} (HTTP {status}).",
+            advice="Check that the proxy allows this address, or ask whoever runs it.",
+            detail=f"HTTP {status} from the proxy",
+        )
+
+    def _failed(self, what: str, proxy: Proxy | None, exc: BaseException) -> NetworkError:
+        """A request that raised, as one of our errors (the proxy named when there is one)."""
+        if proxy is not None:
+            if isinstance(exc, aiohttp.ClientHttpProxyError):
+                # CONNECT refused; tinyproxy says 401 (not 407) to a wrong login.
+                return self._proxy_refused(what, proxy, 407 if exc.status == 401 else exc.status)
+            if isinstance(exc, aiohttp.ClientProxyConnectionError):
+                return ProxyError(
+                    f"Could not reach the proxy {proxy.display} (set in {proxy.source}) "
+                    f"{doing(what)}.",
+                    advice="Check that the proxy is running and the proxy setting is right, "
+                    "or unset it to connect directly; then try again.",
+                    detail=type(exc).__name__,
+                )
+        if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+            return self._unreachable(what, exc, proxy)
+        return self._lost(what, exc, proxy)
+
+    def _unreachable(
+        self, what: str, exc: BaseException, proxy: Proxy | None = None
+    ) -> NetworkError:
+        if proxy is not None:
+            return NetworkError(
+                f"Could not reach the Logto server at {self._endpoint} through the proxy "
+                f"{proxy.display} {doing(what)}.",
+                advice="Check your network, the proxy setting and the endpoint in Settings, "
+                "then try again.",
+                detail=type(exc).__name__,
+            )
         host = urlsplit(self._endpoint).hostname or self._endpoint
         if isinstance(exc, aiohttp.ClientConnectorDNSError):
             # Not a refused connection: no server of that name was found at all.
@@ -81,7 +158,16 @@ class Http:
             detail=f"{type(exc).__name__}",
         )
 
-    def _lost(self, what: str, exc: BaseException) -> ResponseLostError:
+    def _lost(self, what: str, exc: BaseException, proxy: Proxy | None = None) -> ResponseLostError:
+        if proxy is not None:
+            return ResponseLostError(
+                f"No answer came from the Logto server at {self._endpoint} through the proxy "
+                f"{proxy.display} {doing(what)}: the proxy did not answer in time or dropped "
+                "the connection.",
+                advice="Check that the proxy works (or unset it to connect directly), then "
+                "try again.",
+                detail=type(exc).__name__,
+            )
         return ResponseLostError(
             f"Could not reach the Logto server at {self._endpoint} {doing(what)}: it did not "
             "answer in time or dropped the connection.",
@@ -105,16 +191,22 @@ class Http:
         a timeout or dropped connection after that raises :class:`ResponseLostError` (it may
         have). ``read_body=False`` ignores the body of a successful answer (RFC 7009 2.2).
         """
+        proxy = self._proxy(url)
         try:
             async with self._client().request(
-                method, url, data=data, headers=headers, allow_redirects=False
+                method,
+                url,
+                data=data,
+                allow_redirects=False,
+                **self._proxy_args(url, proxy, headers),
             ) as resp:
                 body = await resp.read()
                 status = resp.status
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise self._unreachable(what, exc) from None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise self._lost(what, exc) from None
+            raise self._failed(what, proxy, exc) from None
+        if proxy is not None and _proxy_refused_login(proxy, status, resp.headers, body, headers):
+            # A plain-http request through the proxy: its refusal comes as the answer itself.
+            raise self._proxy_refused(what, proxy, 407)
         if not read_body and status < 400:
             return None
         try:
@@ -144,12 +236,44 @@ class Http:
 
     async def probe(self, url: str, *, what: str) -> tuple[int, str, str]:
         """GET without following redirects: (status, Location, body text)."""
+        proxy = self._proxy(url)
         try:
-            async with self._client().get(url, allow_redirects=False) as resp:
+            async with self._client().get(
+                url, allow_redirects=False, **self._proxy_args(url, proxy, None)
+            ) as resp:
                 text = (await resp.content.read(64 * 1024)).decode("utf-8", "replace")
-                return resp.status, resp.headers.get("Location", ""), text
+                status, location = resp.status, resp.headers.get("Location", "")
+                headers = resp.headers
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise self._unreachable(what, exc) from None
+            error = self._failed(what, proxy, exc)
+            if isinstance(error, ProxyError):
+                raise error from None
+            raise self._unreachable(what, exc, proxy) from None
+        if proxy is not None and _proxy_refused_login(proxy, status, headers, b"", None):
+            raise self._proxy_refused(what, proxy, 407)
+        return status, location, text
+
+
+def _proxy_refused_login(
+    proxy: Proxy,
+    status: int,
+    answer: Mapping[str, str],
+    body: bytes,
+    sent: Mapping[str, str] | None,
+) -> bool:
+    """Whether a plain-http answer is the proxy refusing our login, not the server's answer.
+
+    407 always is (RFC 9110 15.5.8). tinyproxy answers a *wrong* login with 401 and a Basic
+    challenge instead; Logto never asks a public client for Basic authentication and its own
+    401s carry JSON, so a non-JSON Basic challenge to a request without ``Authorization`` is
+    the proxy's.
+    """
+    if status == 407:
+        return True
+    if status != 401 or not proxy.username or (sent and "Authorization" in sent):
+        return False
+    challenge = answer.get("WWW-Authenticate", "").lower()
+    return challenge.startswith("basic") and not body.lstrip().startswith(b"{")
 
 
 def _unreadable(what: str, status: int | None) -> IdpError:
@@ -199,6 +323,24 @@ def idp_error(what: str, status: int, payload: object) -> IdpError:
             status=status,
             advice="Check the App ID in Settings and that the app in the Logto Console is a "
             "Native app.",
+        )
+    if what == "token" and error == "access_denied" and status == 403:
+        # Logto's organization token grant: not a member (any more), or no such organization.
+        return IdpError(
+            "Logto will not issue a token for that organization: you are not a member of it.",
+            error=error,
+            description=description,
+            status=status,
+            advice="Pick another organization; if you were just added, sign out and sign in again.",
+        )
+    if what == "token" and error == "insufficient_scope":
+        return IdpError(
+            "Logto will not issue organization tokens: organizations were not part of your "
+            "sign-in.",
+            error=error,
+            description=description,
+            status=status,
+            advice="Turn on Organizations in Settings, then sign out and sign in again.",
         )
     if what == "token" and error == "invalid_target":
         # RFC 8707 2: the refresh token was not granted for that API.

@@ -90,6 +90,13 @@ CLOCK_SKEW = 60  # seconds of leeway for exp/iat/nbf, as the SDK allows for acce
 InteractionMode = Literal["signIn", "signUp"]
 _ORG_URN = "urn:logto:organization:"  # organization tokens are not API resources
 _ORG_SCOPE = logto.UserInfoScope.organizations.value
+
+
+def organization_resource(organization_id: str) -> str:
+    """The audience of an organization token, which is also its key in the token cache."""
+    return f"{_ORG_URN}{organization_id}"
+
+
 _SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
 
 
@@ -273,7 +280,10 @@ class _NativeOidcCore(OidcCore):
         resource: str = "",
     ) -> logto.TokenResponse:
         data = {"grant_type": "refresh_token", "client_id": clientId, "refresh_token": refreshToken}
-        if resource:
+        if resource.startswith(_ORG_URN):
+            # Logto's organization token: organization_id, and neither resource nor scope.
+            data["organization_id"] = resource.removeprefix(_ORG_URN)
+        elif resource:
             data["resource"] = resource  # RFC 8707 2.2
         if clientSecret:
             data["client_secret"] = clientSecret
@@ -504,8 +514,10 @@ class LogtoNativeClient:
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.time,
         lock_path: Path | None = None,
+        ui_locales: tuple[str, ...] = (),
     ) -> None:
         endpoint = endpoint.rstrip("/")  # defect 8
+        self.ui_locales = tuple(ui_locales)
         self.endpoint = endpoint
         self.app_id = app_id
         self.resources = tuple(resources)
@@ -588,6 +600,9 @@ class LogtoNativeClient:
             params.append(("direct_sign_in", direct_sign_in))
         if login_hint:
             params.append(("login_hint", login_hint))
+        if self.ui_locales:
+            # OIDC Core 3.1.2.1: the languages for Logto's sign-in page, preferred first.
+            params.append(("ui_locales", " ".join(self.ui_locales)))
         if await self.form_post_origin() is not None:
             params.append(("response_mode", "form_post"))
         par = core.document.get("pushed_authorization_request_endpoint")
@@ -921,10 +936,10 @@ class LogtoNativeClient:
             )
         if resource.startswith(_ORG_URN) and _ORG_SCOPE not in self.scopes:
             raise ConfigError(
-                "scopes",
-                "Organization tokens need the organizations scope, which is not in Settings.",
-                advice=f"Add {_ORG_SCOPE} to the scopes in "
-                "Settings, then sign out and sign in again.",
+                "organizations",
+                "Organization tokens need Logto's organizations scope, which this sign-in did "
+                "not ask for.",
+                advice="Turn on Organizations in Settings, then sign out and sign in again.",
             )
         async with self._refresh_lock, self.guard.hold():
             await self._reload()
@@ -977,6 +992,12 @@ class LogtoNativeClient:
             # Defect 4: the rotated refresh token must be durable before the new tokens are used.
             await self.storage.flush()
             return response.access_token
+
+    async def organization_token(self, organization_id: str) -> str:
+        """An organization token (``aud`` ``urn:logto:organization:<id>``) for one of the
+        person's organizations: cached, and refreshed under the same single-flight rules as
+        :meth:`access_token` (Logto rotates the refresh token for it too)."""
+        return await self.access_token(organization_resource(organization_id))
 
     async def _reload(self) -> None:
         """Read the stored session again (another process may have rotated it). Unsaved changes

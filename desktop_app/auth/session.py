@@ -23,7 +23,7 @@ import hashlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
@@ -38,8 +38,10 @@ from desktop_app.auth.logto_client import (
     SignInRequest,
     SignOutResult,
     decode_unverified,
+    organization_resource,
 )
 from desktop_app.auth.loopback import LoopbackReceiver
+from desktop_app.auth.organizations import Organization, organizations_in
 from desktop_app.auth.refresh_guard import refresh_lock_path
 from desktop_app.auth.state import (
     BrowserOpener,
@@ -104,8 +106,10 @@ class AuthSession:
         http_timeout: float = DEFAULT_TIMEOUT,
         lock_dir: Path | None = None,
         state_dir: Path | None = None,
+        ui_locales: Sequence[str] = (),
     ) -> None:
-        """``lock_dir`` holds the refresh lock shared with other copies of the app (default: a
+        """``ui_locales``: the OS's UI languages (BCP 47), sent to Logto's sign-in page unless
+        Settings names others. ``lock_dir`` holds the refresh lock shared with other copies of the app (default: a
         ``locks`` folder in the user cache dir); only keyring-backed sessions use it.
         ``state_dir`` (default: the user state dir) remembers an explicit sign-out, so the
         next sign-in, even after a restart, lets the person choose who to be."""
@@ -130,11 +134,12 @@ class AuthSession:
             settings.endpoint,
             settings.app_id,
             storage,
-            scopes=settings.scopes,
-            resources=settings.resources,
+            scopes=settings.requested_scopes,
+            resources=settings.requested_resources,
             timeout=http_timeout,
             clock=clock,
             lock_path=lock_path,
+            ui_locales=settings.ui_locales or tuple(ui_locales),
         )
         directory = state_dir or Path(platformdirs.user_state_dir(APP_NAME, False))
         key = hashlib.sha256(f"{settings.endpoint}\n{settings.app_id}".encode()).hexdigest()
@@ -242,6 +247,20 @@ class AuthSession:
             if self.state is State.SIGNED_IN:
                 self._emit(State.SIGNED_IN, profile=self._profile(), error=exc)
             raise
+
+    def organizations(self) -> tuple[Organization, ...]:
+        """The person's Logto organizations with names and roles (empty when organizations are
+        off in Settings, or the person belongs to none)."""
+        return organizations_in(self._profile())
+
+    async def organization_token(self, organization_id: str) -> str:
+        """An organization token for one of :meth:`organizations`, cached and refreshed like
+        an API token (and with the same effect on the session when refreshing fails)."""
+        return await self.access_token(organization_resource(organization_id))
+
+    async def organization_token_claims(self, organization_id: str) -> dict[str, Any]:
+        """Decoded claims of the organization token (for display)."""
+        return decode_unverified(await self.organization_token(organization_id))
 
     async def access_token_claims(self, resource: str) -> dict[str, Any]:
         """Decoded claims of the JWT access token for an API resource (for display)."""

@@ -11,6 +11,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPixmap
 
+from desktop_app.errors import ConfigError
 from desktop_app.ui import theme
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,20 @@ def _download(url: str) -> QImage | None:
                 return None
             return super().redirect_request(req, fp, code, msg, headers, newurl)
 
-    opener = urllib.request.build_opener(NoDowngradeRedirects())
+    # The same proxy rules as the auth core's requests (never for loopback, NO_PROXY honoured),
+    # instead of urllib's own, which would proxy 127.0.0.1 and ignore ALL_PROXY.
+    from desktop_app.auth.proxy import proxy_for
+
+    try:
+        proxy = proxy_for(url)
+    except ConfigError as exc:
+        logger.info("Avatar not loaded: %s", exc.message)
+        return None
+    scheme = url.partition(":")[0].lower()
+    proxies = {scheme: proxy.url_with_credentials} if proxy is not None else {}
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler(proxies), NoDowngradeRedirects()
+    )
     try:
         with opener.open(url, timeout=TRANSFER_TIMEOUT_MS / 1000) as response:
             data = response.read(MAX_AVATAR_BYTES + 1)

@@ -578,6 +578,35 @@ class MainWindow(QMainWindow):
         self.api_row.setLayout(api_row)
         api_row.setContentsMargins(0, 0, 0, 0)
         details.addWidget(self.api_row)
+        # Logto organizations: pick one, get an organization token (shown below like an API
+        # token's); a plain sentence when the person belongs to none.
+        self.organizations_heading = _caption(
+            _label(self.tr("Organizations"), name=self.tr("Organizations heading"))
+        )
+        details.addWidget(self.organizations_heading)
+        self.no_organizations_label = _label(
+            self.tr("You are not a member of any organization in this Logto tenant."),
+            name=self.tr("Organizations"),
+        )
+        details.addWidget(self.no_organizations_label)
+        org_row = QHBoxLayout()
+        org_row.setContentsMargins(0, 0, 0, 0)
+        self.organization_combo = QComboBox()
+        self.organization_combo.setAccessibleName(self.tr("Organization"))
+        self.organization_combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.organization_token_button = _button(
+            self.tr("Get &organization token"),
+            name=self.tr("Get organization token"),
+            description=self.tr(
+                "Gets a token to act as a member of the chosen organization and shows its claims"
+            ),
+        )
+        self.organization_token_button.clicked.connect(self._get_organization_token)
+        org_row.addWidget(self.organization_combo, 1)
+        org_row.addWidget(self.organization_token_button)
+        self.organization_row = QWidget()
+        self.organization_row.setLayout(org_row)
+        details.addWidget(self.organization_row)
         self.api_claims_view = QPlainTextEdit()
         self.api_claims_view.setReadOnly(True)
         self.api_claims_view.setFont(mono)
@@ -786,8 +815,30 @@ class MainWindow(QMainWindow):
         self.copy_link_button.setEnabled(vm.page == "waiting" and vm.has_sign_in_link)
 
     @Slot()
+    def _render_organizations(self) -> None:
+        vm = self.vm
+        enabled = vm.organizations_enabled and bool(vm.profile)
+        organizations = vm.organizations if enabled else ()
+        chosen = self.organization_combo.currentData()
+        self.organization_combo.clear()
+        for org_id, name, roles in organizations:
+            label = clean(name, limit=60)
+            if roles:
+                label = self.tr("{name} ({roles})").format(
+                    name=label, roles=", ".join(clean(r, limit=30) for r in roles)
+                )
+            self.organization_combo.addItem(label, org_id)
+        index = self.organization_combo.findData(chosen)
+        if index >= 0:
+            self.organization_combo.setCurrentIndex(index)
+        self.organizations_heading.setVisible(enabled)
+        self.organization_row.setVisible(bool(organizations))
+        self.no_organizations_label.setVisible(enabled and not organizations)
+
+    @Slot()
     def _render_profile(self) -> None:
         vm = self.vm
+        self._render_organizations()
         self.name_label.set_full_text(clean(vm.display_name) if vm.profile else "")
         username = one_line(vm.username)
         self.username_label.set_full_text(
@@ -859,7 +910,12 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _render_busy(self, busy: bool) -> None:
-        for button in (self.refresh_button, self.sign_out_button, self.api_token_button):
+        for button in (
+            self.refresh_button,
+            self.sign_out_button,
+            self.api_token_button,
+            self.organization_token_button,
+        ):
             button.setEnabled(not busy)
 
     @Slot()
@@ -875,6 +931,7 @@ class MainWindow(QMainWindow):
         self.api_resource_combo.clear()
         self.api_resource_combo.addItems(list(vm.api_resources))
         self.api_row.setVisible(bool(vm.api_resources))
+        self._render_organizations()
 
     @Slot()
     def _render_hint(self) -> None:
@@ -925,6 +982,10 @@ class MainWindow(QMainWindow):
     @Slot()
     def _get_api_token(self) -> None:
         self.vm.get_api_token(self.api_resource_combo.currentText())
+
+    @Slot()
+    def _get_organization_token(self) -> None:
+        self.vm.get_organization_token(str(self.organization_combo.currentData() or ""))
 
     @Slot()
     def show_about(self) -> None:

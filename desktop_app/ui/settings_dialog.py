@@ -19,9 +19,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import shiboken6
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAccessible,
     QAccessibleAnnouncementEvent,
@@ -231,6 +232,30 @@ class SettingsDialog(QDialog):
             ),
             placeholder=self.tr("e.g. https://api.example.com"),
         )
+        self.organizations = QCheckBox(self.tr("Organi&zations: sign in as a member of them"))
+        self.organizations.setChecked(s.organizations)
+        self._add(
+            "organizations",
+            "",
+            self.organizations,
+            advanced,
+            help_text=self.tr(
+                "Asks Logto for your organizations and their roles (add organization scopes "
+                "such as read:reports to Extra scopes), so you can get organization tokens."
+            ),
+        )
+        self.organizations.setAccessibleName(self.tr("Organizations"))
+        self.ui_locales = self._line(
+            "ui_locales",
+            self.tr("Sign-in page &languages"),
+            " ".join(s.ui_locales),
+            advanced,
+            help_text=self.tr(
+                "Language tags for Logto's sign-in page, preferred first, e.g. de-CH de. "
+                "Empty: this computer's languages ({languages})."
+            ).format(languages=" ".join(self._os_languages()) or self.tr("none set")),
+            placeholder=self.tr("e.g. de en"),
+        )
         self.redirect_path = self._line(
             "redirect_path",
             self.tr("Callback pa&th"),
@@ -301,6 +326,16 @@ class SettingsDialog(QDialog):
         theme.set_text_style(self.storage_note, theme.CAPTION)
         theme.set_text_role(self.storage_note, "muted")
         layout.addWidget(self.storage_note)
+        self.proxy_note = QLabel()
+        self.proxy_note.setAccessibleName(self.tr("Proxy in use"))
+        self.proxy_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.proxy_note.setWordWrap(True)
+        self.proxy_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        theme.set_text_style(self.proxy_note, theme.CAPTION)
+        theme.set_text_role(self.proxy_note, "muted")
+        layout.addWidget(self.proxy_note)
+        self.endpoint.textChanged.connect(self._show_proxy)
+        self._show_proxy()
         layout.addStretch(1)
 
         self.buttons = QDialogButtonBox(
@@ -328,6 +363,8 @@ class SettingsDialog(QDialog):
             self.advanced_toggle,
             self.scopes,
             self.resources,
+            self.organizations,
+            self.ui_locales,
             self.redirect_path,
             self.redirect_port,
             self.social_target,
@@ -364,6 +401,44 @@ class SettingsDialog(QDialog):
             "Saved to {path}. Tokens are never saved there: they are kept in the system "
             "keyring, or only in memory with Session only."
         ).format(path=_home_relative(self._path()))
+
+    @staticmethod
+    def _os_languages() -> tuple[str, ...]:
+        from desktop_app.ui.translations import ui_locales
+
+        return ui_locales()
+
+    @Slot()
+    def _show_proxy(self) -> None:
+        """Which proxy the endpoint is reached through: the person's settings, shown as is."""
+        # Imported here: urllib.request is not needed before Settings opens.
+        from desktop_app.auth.proxy import is_loopback, proxy_for
+
+        endpoint = self.endpoint.text().strip()
+        url = endpoint if "://" in endpoint else "https://logto.invalid"
+        try:
+            proxy = proxy_for(url)
+        except ConfigError as exc:
+            text = exc.message
+        else:
+            host = urlsplit(url).hostname or ""
+            if proxy is not None:
+                text = (
+                    self.tr("Proxy: {proxy} with a user name and password, from {source}.")
+                    if proxy.username
+                    else self.tr("Proxy: {proxy}, from {source}.")
+                ).format(proxy=proxy.display, source=self._proxy_source(proxy.source))
+            elif host and is_loopback(host):
+                text = self.tr("Proxy: none (this computer's own addresses are reached directly).")
+            else:
+                text = self.tr("Proxy: none, the app connects directly.")
+        self.proxy_note.setText(text)
+
+    def _proxy_source(self, source: str) -> str:
+        if source.endswith("environment variable"):
+            name = source.split()[1]
+            return self.tr("the {name} environment variable").format(name=name)
+        return self.tr("the system proxy settings")
 
     def _path(self) -> Path:
         if self._current is not None and self._current.config_path is not None:
@@ -487,6 +562,8 @@ class SettingsDialog(QDialog):
             "social_target": self.social_target.text().strip(),
             "social_name": self.social_name.text(),
             "session_only": self.session_only.isChecked(),
+            "organizations": self.organizations.isChecked(),
+            "ui_locales": self.ui_locales.text(),
         }
         if current is not None:  # keep what the dialog does not edit
             raw["sign_in_timeout"] = current.sign_in_timeout

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
 from desktop_app.auth.state import Snapshot, State
@@ -71,8 +72,32 @@ _MILLISECONDS = 100_000_000_000  # later than the year 5138 in seconds: it must 
 
 
 def local_time(seconds: float) -> str:
-    """A NumericDate as the person's local date and time, e.g. ``2026-12-03 07:12:05 CET``."""
-    return datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    """A NumericDate as the person's local date and time in their locale's way, e.g.
+    ``03.12.26 07:12:05 MEZ`` in German; ISO 8601 (``2026-12-03 07:12:05 CET``) for the
+    C locale, which has no conventions of its own."""
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        return datetime.fromtimestamp(seconds).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    zone = datetime.fromtimestamp(seconds).astimezone().strftime("%Z")  # CET, not its long name
+    date = locale.toString(_moment(seconds), locale.dateFormat(QLocale.FormatType.ShortFormat))
+    return f"{date} {clock_time(seconds)} {zone}"
+
+
+def _moment(seconds: float) -> QDateTime:
+    moment = QDateTime.fromSecsSinceEpoch(int(seconds))
+    if not moment.isValid():
+        raise ValueError("not a representable time")
+    return moment
+
+
+def clock_time(seconds: float) -> str:
+    """A time of day with seconds in the person's locale (``07:12:05``, ``7:12:05 AM``)."""
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        return datetime.fromtimestamp(seconds).strftime("%H:%M:%S")
+    # The long format with its time zone name ("t": "Mitteleuropäische Normalzeit") left out.
+    pattern = re.sub(r"\s*\bt+\b", "", locale.timeFormat(QLocale.FormatType.LongFormat)).strip()
+    return locale.toString(_moment(seconds), pattern)
 
 
 def claims_text(claims: Mapping[str, Any]) -> str:
@@ -261,18 +286,18 @@ class SessionViewModel(QObject):
         if status.access_token_expires_at is None:
             lines.append(_tr("Access token: none cached (fetched when needed)"))
         else:
-            at = datetime.fromtimestamp(status.access_token_expires_at)
+            at = status.access_token_expires_at
             left = status.access_token_expires_at - self._clock()
             if left > 0:
                 lines.append(
                     _tr("Access token expires at {time} (in {left})").format(
-                        time=at.strftime("%H:%M:%S"), left=format_duration(left)
+                        time=clock_time(at), left=format_duration(left)
                     )
                 )
             else:
                 lines.append(
                     _tr("Access token expired at {time} (renewed when needed)").format(
-                        time=at.strftime("%H:%M:%S")
+                        time=clock_time(at)
                     )
                 )
         lines.append(
@@ -386,6 +411,18 @@ class SessionViewModel(QObject):
     @property
     def api_resources(self) -> tuple[str, ...]:
         return self._session.settings.resources if self._session is not None else ()
+
+    @property
+    def organizations_enabled(self) -> bool:
+        """Whether Settings asks Logto for the person's organizations."""
+        return self._session is not None and self._session.settings.organizations
+
+    @property
+    def organizations(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        """The person's organizations as (id, name, roles), in Logto's order."""
+        if self._session is None or not self.organizations_enabled:
+            return ()
+        return tuple((o.id, o.name, o.roles) for o in self._session.organizations())
 
     # waiting
 
@@ -582,6 +619,22 @@ class SessionViewModel(QObject):
                 self._update_profile(session.snapshot)
 
         self._start("get API token", fetch())
+
+    @Slot(str)
+    def get_organization_token(self, organization_id: str) -> None:
+        """Fetch an organization token for one of :attr:`organizations` and show its decoded
+        claims with the API tokens' (the token itself never leaves the session)."""
+        session = self._session
+        if session is None or not organization_id:
+            return
+
+        async def fetch() -> None:
+            claims = await session.organization_token_claims(organization_id)
+            if self._session is session:
+                self._set_api_claims(claims_text(claims))
+                self._update_profile(session.snapshot)
+
+        self._start("get organization token", fetch())
 
     async def close(self) -> None:
         """Stop everything: pending tasks, then the session's network resources."""

@@ -18,5 +18,7 @@ _root = Path(get_module_file_attribute("desktop_app.resources")).parent
 datas = [
     (str(path), str(Path("desktop_app/resources") / path.parent.relative_to(_root)))
     for path in sorted(_root.rglob("*"))
-    if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
+    if path.is_file()
+    and path.suffix not in {".py", ".pyc", ".ts"}  # .ts: the translations' source
+    and "__pycache__" not in path.parts
 ]

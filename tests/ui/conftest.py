@@ -23,6 +23,7 @@ import shiboken6
 # Before pytest-qt creates the QApplication.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.app import DesktopApp
@@ -30,6 +31,15 @@ from desktop_app.ui.qt_async import attach_event_loop
 from tests.ui.window_fixtures import window_for  # noqa: F401 - the window over a FakeSession
 
 WAIT_MS = 45_000  # a browser sign-in on 2 slow cores
+
+
+@pytest.fixture(autouse=True)
+def _c_locale() -> Iterator[None]:
+    """Widgets format dates in the C locale (ISO 8601) unless a test asks for another, so the
+    developer's own locale cannot change what the tests see."""
+    QLocale.setDefault(QLocale.c())
+    yield
+    QLocale.setDefault(QLocale.c())
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from desktop_app.auth.organizations import Organization
 from desktop_app.auth.state import Observer, Snapshot, State, TokenStatus
 from desktop_app.config import Settings
 
@@ -27,6 +28,7 @@ class FakeSession:
         self.storage_label = "OS keyring (test)"
         self.sign_in_started = asyncio.Event()
         self._observers: list[Observer] = []
+        self.member_of: tuple[Organization, ...] = ()
 
     @property
     def state(self) -> State:
@@ -69,6 +71,13 @@ class FakeSession:
     async def access_token_claims(self, resource: str) -> dict[str, Any]:
         self.calls.append(("access_token_claims", resource))
         return {"aud": resource, "sub": "usr_1"}
+
+    def organizations(self) -> tuple[Organization, ...]:
+        return self.member_of
+
+    async def organization_token_claims(self, organization_id: str) -> dict[str, Any]:
+        self.calls.append(("organization_token_claims", organization_id))
+        return {"aud": f"urn:logto:organization:{organization_id}", "scope": "read:reports"}
 
     async def close(self) -> None:
         self.calls.append(("close",))
