@@ -26,6 +26,8 @@ the identity provider wrote for people, and ``detail`` (logged, not shown) is he
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class DesktopAppError(Exception):
     """Base of every error desktop_app raises on purpose.
@@ -138,9 +140,28 @@ class TokenValidationError(AuthError):
 class AuthorizationError(AuthError):
     """The authorization endpoint redirected back with ``error`` (RFC 6749 4.1.2.1)."""
 
+    # What the standard error codes mean for the person (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6).
+    # The provider's own description ("End-User aborted interaction") goes to the log only.
+    _MEANINGS: ClassVar[dict[str, str]] = {
+        "access_denied": "the sign-in was cancelled or refused in the browser",
+        "invalid_scope": "Logto refused one of the requested scopes",
+        "invalid_target": "Logto refused one of the requested API resources",
+        "unsupported_response_type": "Logto does not allow this kind of sign-in for the app",
+        "login_required": "Logto needs you to sign in again",
+        "consent_required": "Logto needs you to agree to what the app asks for",
+        "interaction_required": "Logto needs you to sign in again",
+        "server_error": "Logto ran into a problem of its own",
+        "temporarily_unavailable": "Logto is busy or down for a moment",
+    }
+
     def __init__(self, error: str, description: str = "", *, advice: str = "") -> None:
-        text = description or error
-        super().__init__(f"Sign-in did not complete: {text}", advice=advice)
+        meaning = self._MEANINGS.get(error)
+        text = meaning or f"Logto answered {(description or error)!r}"
+        super().__init__(
+            f"Sign-in did not complete: {text}.",
+            advice=advice,
+            detail=f"error={error!r} description={description!r}",
+        )
         self.error = error
         self.description = description
 

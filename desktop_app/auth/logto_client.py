@@ -1080,7 +1080,9 @@ class LogtoNativeClient:
         except InvalidGrantError:
             pass  # Logto says the token is no longer valid: there is nothing left to revoke
         except (NetworkError, IdpError, TokenValidationError) as exc:
-            revoked, problem = False, exc.user_message
+            # What went wrong, without the advice: it is about retrying a request, and after a
+            # sign-out there is nothing left to retry (the local session is gone).
+            revoked, problem = False, exc.message
             logger.warning("Could not revoke the refresh token: %s", exc.message)
         finally:
             await self.storage.clear()

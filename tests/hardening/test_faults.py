@@ -196,6 +196,8 @@ async def test_sign_out_wipes_even_when_revocation_fails(
         assert session.snapshot.notice == "Signed out."
     else:
         assert "could not be told" in session.snapshot.notice
+        # Nothing is left to retry once signed out: no "try again" advice in the notice.
+        assert "try again" not in session.snapshot.notice.lower()
         assert_no_secrets([session.snapshot.notice, result.problem], fake_idp.issued)
 
 
