@@ -315,7 +315,7 @@ async def bench(
     log: Callable[[str], None],
     profile_dir: Path | None = None,
 ) -> dict[str, Any]:
-    from desktop_app.local_idp import LocalIdp
+    from demo.local_idp import LocalIdp
     from tests.fixtures.chromium import ChromiumPerson, sign_in_as
     from tests.hardening.helpers import FakeBrowser
 

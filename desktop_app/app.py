@@ -1,11 +1,11 @@
 """Composition root: the QApplication, the qasync loop, the session, the view model, the windows.
 
 Everything is wired here and nowhere else; collaborators (the browser opener, the keyring
-backend, the config and UI-prefs paths, the local IdP for ``--demo``) come in through
+backend, the config and UI-prefs paths, the local IdP for demo mode) come in through
 :class:`DesktopApp`'s constructor so tests build the real app with test doubles::
 
     python -m desktop_app                    # settings from the config file / environment
-    python -m desktop_app --demo             # a local Logto-compatible IdP with test users
+    python -m demo                           # (source checkout) a local IdP with test users
     python -m desktop_app --endpoint https://tenant.logto.app --app-id abc123
     python -m desktop_app --smoke-test       # open and close the window, exit 0
 """
@@ -45,30 +45,22 @@ from desktop_app.ui.single_instance import SingleInstance, ignored_flags_message
 from desktop_app.ui.view_model import SessionViewModel
 
 if TYPE_CHECKING:
+    from demo.local_idp import LocalIdp, LocalIdpInfo
     from desktop_app.auth.session import AuthSession
     from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
-    from desktop_app.local_idp import LocalIdp, LocalIdpInfo
 
 # The auth stack (aiohttp, pydantic, cryptography, logto) takes most of the start-up time; it
 # is imported on a worker thread after the window is shown (see DesktopApp.start).
 AUTH_STACK = ("desktop_app.auth.session", "desktop_app.auth.storage")
 
 
-def _default_local_idp() -> LocalIdp:
-    from desktop_app.local_idp import LocalIdp  # only --demo needs it
-
-    return LocalIdp()
-
-
-def demo_available() -> bool:
-    """Whether ``--demo`` can run here: it needs the local provider (``local_idp/`` with its Node
-    packages), which a source checkout has and an installed (frozen) app does not ship."""
+def checkout_has_demo() -> bool:
+    """Whether this runs from a source checkout, whose ``./run demo`` (the top-level ``demo``
+    package and the Node provider in ``local_idp/``) can show the app without a Logto account.
+    An installed app (wheel or frozen bundle) ships neither; the app never imports ``demo``."""
     if getattr(sys, "frozen", False):
         return False
-    from desktop_app.local_idp import local_idp_dir
-
-    idp_dir = local_idp_dir()
-    return (idp_dir / "server.mjs").is_file() and (idp_dir / "node_modules").is_dir()
+    return (Path(__file__).resolve().parents[1] / "demo" / "__main__.py").is_file()
 
 
 def _import_auth_stack() -> None:
@@ -134,7 +126,9 @@ class DesktopApp(QObject):
         # The system browser by default; it says why it did not open (e.g. Chromium as root).
         self.open_browser: BrowserOpener = open_browser or SystemBrowser()
         self.keyring_backend = keyring_backend
-        self.local_idp_factory = local_idp_factory or _default_local_idp
+        if demo and local_idp_factory is None:
+            raise ValueError("demo mode needs local_idp_factory (see the demo package)")
+        self.local_idp_factory = local_idp_factory
         self.restore_on_start = restore_on_start
         self.show_first_run_settings = show_first_run_settings
         self.clock = clock
@@ -155,7 +149,7 @@ class DesktopApp(QObject):
             self.view_model,
             icon=self.icon,
             prefs=self.prefs,
-            demo_available=demo or demo_available(),
+            demo_available=demo or checkout_has_demo(),
         )
         self.window.settings_requested.connect(self.open_settings)
         self.window.quit_requested.connect(self.quit)
@@ -331,6 +325,7 @@ class DesktopApp(QObject):
     # ------------------------------------------------------------------ demo
 
     async def _start_demo(self) -> None:
+        assert self.local_idp_factory is not None  # checked in __init__
         idp = self.local_idp_factory()
         try:
             info = await asyncio.to_thread(idp.start)
@@ -383,7 +378,8 @@ class DesktopApp(QObject):
 # ---------------------------------------------------------------------- command line
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None, *, demo: bool = False) -> argparse.Namespace:
+    """The command line; ``--demo`` only where ``demo`` says it can run (``python -m demo``)."""
     parser = argparse.ArgumentParser(
         prog="desktop-app",
         description="Sign in to Logto through your browser (RFC 8252).",
@@ -391,7 +387,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--endpoint", help="Logto endpoint, e.g. https://tenant.logto.app")
     parser.add_argument("--app-id", help="App ID of the Native app in the Logto Console")
     parser.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
-    demo = demo_available()
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -492,9 +487,15 @@ async def _smoke(desktop: DesktopApp, app: QApplication) -> int:
     return 0 if ok else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``desktop-app`` entry point (also ``python -m desktop_app``)."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def main(
+    argv: Sequence[str] | None = None, *, local_idp_factory: Callable[[], LocalIdp] | None = None
+) -> int:
+    """The ``desktop-app`` entry point (also ``python -m desktop_app``).
+
+    ``local_idp_factory`` is what offers ``--demo``: only the source checkout's ``python -m demo``
+    passes one, so an installed app never lists or accepts it.
+    """
+    args = parse_args(sys.argv[1:] if argv is None else argv, demo=local_idp_factory is not None)
     setup_logging(verbose=args.verbose)
     problem = missing_display()
     if problem:
@@ -522,7 +523,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if flags:
             print(ignored_flags_message(flags), file=sys.stderr)
         return 0
-    desktop = DesktopApp(config_path=args.config, overrides=_overrides(args), demo=args.demo)
+    desktop = DesktopApp(
+        config_path=args.config,
+        overrides=_overrides(args),
+        demo=args.demo,
+        local_idp_factory=local_idp_factory,
+    )
     single.activation_requested.connect(desktop.second_launch)
     app.lastWindowClosed.connect(desktop.quit)
     try:

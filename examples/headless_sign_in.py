@@ -9,10 +9,10 @@ import threading
 
 from playwright.sync_api import sync_playwright
 
+from demo.local_idp import LocalIdp
 from desktop_app.auth.session import AuthSession
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.config import Settings
-from desktop_app.local_idp import LocalIdp
 
 
 def chromium_signs_in_as(username: str, password: str, threads: list[threading.Thread]):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.local_idp import LocalIdpInfo
+from demo.local_idp import LocalIdpInfo
 from tests.fixtures.chromium import ChromiumPerson, sign_in_as
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,9 +19,9 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
+from demo.local_idp import LocalIdpInfo
 from desktop_app.app import DesktopApp
 from desktop_app.config import Settings
-from desktop_app.local_idp import LocalIdpInfo
 from desktop_app.ui.avatar import AvatarLoader
 from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.single_instance import SingleInstance
