@@ -70,9 +70,6 @@ def _import_auth_stack() -> None:
 
 logger = logging.getLogger(__name__)
 
-APP_ID = "desktop-app"  # application name, desktop file and keyring/config folder name
-
-
 def _tr(text: str) -> str:
     return QCoreApplication.translate("DesktopApp", text)
 
@@ -416,11 +413,13 @@ def create_application(argv: Sequence[str]) -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(list(argv))
-    app.setApplicationName(APP_ID)
+    # One name (config.APP_NAME) for Qt's application name, the .desktop file and the config
+    # folder; it is not Logto's App ID, and the keyring service is storage.SERVICE_PREFIX.
+    app.setApplicationName(config.APP_NAME)
     app.setApplicationDisplayName(APP_DISPLAY_NAME)
     app.setApplicationVersion(__version__)
-    app.setOrganizationName(APP_ID)
-    app.setDesktopFileName(APP_ID)
+    app.setOrganizationName(config.APP_NAME)
+    app.setDesktopFileName(config.APP_NAME)
     app.setWindowIcon(app_icon())
     # Qt's own strings (standard buttons) in the person's language; ours when translated.
     translator = QTranslator(app)

@@ -68,11 +68,6 @@ class Settings:
     config_path: Path | None = field(default=None, compare=False)
 
     @property
-    def issuer(self) -> str:
-        """Logto's issuer: always ``<endpoint>/oidc``."""
-        return f"{self.endpoint}/oidc"
-
-    @property
     def registered_redirect_uri(self) -> str:
         """The redirect URI to register in the Logto Console (Native apps ignore the port)."""
         return f"http://127.0.0.1{self.redirect_path}"
