@@ -70,6 +70,7 @@ def _import_auth_stack() -> None:
 
 logger = logging.getLogger(__name__)
 
+
 def _tr(text: str) -> str:
     return QCoreApplication.translate("DesktopApp", text)
 

@@ -45,14 +45,21 @@ class DesktopAppError(Exception):
         return f"{self.message} {self.advice}".strip()
 
     def __str__(self) -> str:
+        # What a traceback or a log line shows: the person's text, then the technical context
+        # (held to the same no-secrets rule). Windows show user_message, never str().
+        if self.detail:
+            return f"{self.user_message} [{self.detail}]"
         return self.user_message
 
 
 class ConfigError(DesktopAppError):
-    """A setting is missing or invalid; ``field`` names it."""
+    """A setting is missing or invalid; ``field`` names it.
 
-    def __init__(self, field: str, message: str, *, advice: str = "") -> None:
-        super().__init__(message, advice=advice)
+    The message comes first, as in every error of the tree: ``ConfigError(message, field=...)``.
+    """
+
+    def __init__(self, message: str, *, field: str, advice: str = "", detail: str = "") -> None:
+        super().__init__(message, advice=advice, detail=detail)
         self.field = field
 
 

@@ -913,18 +913,18 @@ class LogtoNativeClient:
         if resource and resource not in self.resources and not resource.startswith(_ORG_URN):
             # RFC 8707: Logto grants tokens only for the resources asked for at sign-in.
             raise ConfigError(
-                "resources",
                 f"The API {resource} is not among the API resources in Settings, so Logto will "
                 "not issue a token for it.",
                 advice="Add it to the API resources in Settings (exactly as its identifier in "
                 "the Logto Console), then sign out and sign in again.",
+                field="resources",
             )
         if resource.startswith(_ORG_URN) and _ORG_SCOPE not in self.scopes:
             raise ConfigError(
-                "scopes",
                 "Organization tokens need the organizations scope, which is not in Settings.",
                 advice=f"Add {_ORG_SCOPE} to the scopes in "
                 "Settings, then sign out and sign in again.",
+                field="scopes",
             )
         async with self._refresh_lock, self.guard.hold():
             await self._reload()
