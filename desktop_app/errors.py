@@ -12,9 +12,9 @@
         │   └── ResponseLostError   the request went out but no answer came back (it may have acted)
         ├── IdpError                the identity provider answered with an error (error, description)
         │   ├── InvalidGrantError   the session is over (refresh token revoked/expired): sign in again
-        │   └── RedirectUriError    the redirect URI is not registered for the app
+        │   ├── RedirectUriError    the redirect URI is not registered for the app
+        │   └── AuthorizationError  the browser came back with ``error=`` (e.g. access_denied)
         ├── TokenValidationError    an ID token, issuer, nonce or subject failed the OIDC checks
-        ├── AuthorizationError      the browser came back with ``error=`` (e.g. access_denied)
         ├── SignInCancelled         the person cancelled in the app
         ├── SignInTimeout           nothing came back from the browser in time
         └── BrowserForcedHttpsError timed out after TLS reached the plain-HTTP loopback listener
@@ -136,14 +136,18 @@ class TokenValidationError(AuthError):
     """A token or response failed the checks of OpenID Connect Core 3.1.3.7 / 5.3.2 / RFC 9207."""
 
 
-class AuthorizationError(AuthError):
-    """The authorization endpoint redirected back with ``error`` (RFC 6749 4.1.2.1)."""
+class AuthorizationError(IdpError):
+    """The authorization endpoint redirected back with ``error`` (RFC 6749 4.1.2.1): the
+    provider's answer, so an :class:`IdpError` with its ``error`` and ``description``."""
 
     def __init__(self, error: str, description: str = "", *, advice: str = "") -> None:
         text = description or error
-        super().__init__(f"Sign-in did not complete: {text}", advice=advice)
-        self.error = error
-        self.description = description
+        super().__init__(
+            f"Sign-in did not complete: {text}",
+            error=error,
+            description=description,
+            advice=advice,
+        )
 
 
 class SignInCancelled(AuthError):
