@@ -45,6 +45,8 @@ from desktop_app.ui.single_instance import SingleInstance, ignored_flags_message
 from desktop_app.ui.view_model import SessionViewModel
 
 if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
     from demo.local_idp import LocalIdp, LocalIdpInfo
     from desktop_app.auth.session import AuthSession
     from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
@@ -109,7 +111,7 @@ class DesktopApp(QObject):
         overrides: dict[str, object] | None = None,
         demo: bool = False,
         open_browser: BrowserOpener | None = None,
-        keyring_backend: Any = None,
+        keyring_backend: KeyringBackend | None = None,
         prefs_path: Path | None = None,
         local_idp_factory: Callable[[], LocalIdp] | None = None,
         restore_on_start: bool = True,

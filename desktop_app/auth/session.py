@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import platformdirs
 
@@ -62,6 +62,9 @@ from desktop_app.errors import (
     StorageError,
     TokenValidationError,
 )
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +101,7 @@ class AuthSession:
         settings: Settings,
         *,
         storage: KeyringStorage | SessionOnlyStorage | None = None,
-        keyring_backend: Any = None,
+        keyring_backend: KeyringBackend | None = None,
         open_browser: BrowserOpener = default_browser_opener,
         clock: Callable[[], float] = time.time,
         http_timeout: float = DEFAULT_TIMEOUT,
