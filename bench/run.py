@@ -392,7 +392,7 @@ async def bench(
     profile_dir: Path | None = None,
     cores: Cores | None = None,
 ) -> dict[str, Any]:
-    from desktop_app.local_idp import LocalIdp
+    from demo.local_idp import LocalIdp
     from tests.fixtures.chromium import ChromiumPerson, sign_in_as
     from tests.hardening.helpers import FakeBrowser
 

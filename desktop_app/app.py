@@ -1,11 +1,11 @@
 """Composition root: the QApplication, the qasync loop, the session, the view model, the windows.
 
 Everything is wired here and nowhere else; collaborators (the browser opener, the keyring
-backend, the config and UI-prefs paths, the local IdP for ``--demo``) come in through
+backend, the config and UI-prefs paths, the local IdP for demo mode) come in through
 :class:`DesktopApp`'s constructor so tests build the real app with test doubles::
 
     python -m desktop_app                    # settings from the config file / environment
-    python -m desktop_app --demo             # a local Logto-compatible IdP with test users
+    python -m demo                           # (source checkout) a local IdP with test users
     python -m desktop_app --endpoint https://tenant.logto.app --app-id abc123
     python -m desktop_app --smoke-test       # open and close the window, exit 0
 """
@@ -29,7 +29,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, Slot
 from PySide6.QtWidgets import QApplication
 
-from desktop_app import __version__
+from desktop_app import APP_NAME, __version__
 from desktop_app.auth.state import BrowserOpener, SystemBrowser
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
 from desktop_app.log import setup_logging
@@ -45,10 +45,12 @@ from desktop_app.ui.view_model import SessionViewModel
 if TYPE_CHECKING:
     import asyncio
 
+    from keyring.backend import KeyringBackend
+
+    from demo.local_idp import LocalIdp, LocalIdpInfo
     from desktop_app.auth.session import AuthSession
     from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
     from desktop_app.config import Settings
-    from desktop_app.local_idp import LocalIdp, LocalIdpInfo
     from desktop_app.ui.settings_dialog import SettingsDialog
 
 # What a bare window does not need for its first frame is imported after it (issue 13):
@@ -60,21 +62,13 @@ if TYPE_CHECKING:
 AUTH_STACK = ("desktop_app.config", "desktop_app.auth.session", "desktop_app.auth.storage")
 
 
-def _default_local_idp() -> LocalIdp:
-    from desktop_app.local_idp import LocalIdp  # only --demo needs it
-
-    return LocalIdp()
-
-
-def demo_available() -> bool:
-    """Whether ``--demo`` can run here: it needs the local provider (``local_idp/`` with its Node
-    packages), which a source checkout has and an installed (frozen) app does not ship."""
+def checkout_has_demo() -> bool:
+    """Whether this runs from a source checkout, whose ``./run demo`` (the top-level ``demo``
+    package and the Node provider in ``local_idp/``) can show the app without a Logto account.
+    An installed app (wheel or frozen bundle) ships neither; the app never imports ``demo``."""
     if getattr(sys, "frozen", False):
         return False
-    from desktop_app.local_idp import local_idp_dir
-
-    idp_dir = local_idp_dir()
-    return (idp_dir / "server.mjs").is_file() and (idp_dir / "node_modules").is_dir()
+    return (Path(__file__).resolve().parents[1] / "demo" / "__main__.py").is_file()
 
 
 def _import_auth_stack() -> None:
@@ -84,8 +78,6 @@ def _import_auth_stack() -> None:
 
 logger = logging.getLogger(__name__)
 
-APP_ID = "desktop-app"  # application name, desktop file and keyring/config folder name
-
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("DesktopApp", text)
@@ -93,8 +85,7 @@ def _tr(text: str) -> str:
 
 def default_prefs_path() -> Path:
     """The QSettings INI file for UI preferences, next to config.toml."""
-    # config.APP_NAME; config itself loads after the first paint.
-    return Path(platformdirs.user_config_dir(APP_ID, appauthor=False)) / "ui.ini"
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "ui.ini"
 
 
 def demo_hint(info: LocalIdpInfo) -> str:
@@ -126,7 +117,7 @@ class DesktopApp(QObject):
         overrides: dict[str, object] | None = None,
         demo: bool = False,
         open_browser: BrowserOpener | None = None,
-        keyring_backend: Any = None,
+        keyring_backend: KeyringBackend | None = None,
         prefs_path: Path | None = None,
         local_idp_factory: Callable[[], LocalIdp] | None = None,
         restore_on_start: bool = True,
@@ -141,7 +132,9 @@ class DesktopApp(QObject):
         # The system browser by default; it says why it did not open (e.g. Chromium as root).
         self.open_browser: BrowserOpener = open_browser or SystemBrowser()
         self.keyring_backend = keyring_backend
-        self.local_idp_factory = local_idp_factory or _default_local_idp
+        if demo and local_idp_factory is None:
+            raise ValueError("demo mode needs local_idp_factory (see the demo package)")
+        self.local_idp_factory = local_idp_factory
         self.restore_on_start = restore_on_start
         self.show_first_run_settings = show_first_run_settings
         self.clock = clock
@@ -162,7 +155,7 @@ class DesktopApp(QObject):
             self.view_model,
             icon=self.icon,
             prefs=self.prefs,
-            demo_available=demo or demo_available(),
+            demo_available=demo or checkout_has_demo(),
         )
         self.window.settings_requested.connect(self.open_settings)
         self.window.quit_requested.connect(self.quit)
@@ -373,6 +366,7 @@ class DesktopApp(QObject):
     async def _start_demo(self) -> None:
         import asyncio
 
+        assert self.local_idp_factory is not None  # checked in __init__
         idp = self.local_idp_factory()
         try:
             info = await asyncio.to_thread(idp.start)
@@ -427,7 +421,8 @@ class DesktopApp(QObject):
 # ---------------------------------------------------------------------- command line
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None, *, demo: bool = False) -> argparse.Namespace:
+    """The command line; ``--demo`` only where ``demo`` says it can run (``python -m demo``)."""
     parser = argparse.ArgumentParser(
         prog="desktop-app",
         description="Sign in to Logto through your browser (RFC 8252).",
@@ -435,7 +430,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--endpoint", help="Logto endpoint, e.g. https://tenant.logto.app")
     parser.add_argument("--app-id", help="App ID of the Native app in the Logto Console")
     parser.add_argument("--config", type=Path, metavar="FILE", help="settings file (TOML)")
-    demo = demo_available()
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -465,11 +459,12 @@ def create_application(argv: Sequence[str]) -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(list(argv))
-    app.setApplicationName(APP_ID)
+    # desktop_app.APP_NAME: not Logto's App ID (see there).
+    app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_DISPLAY_NAME)
     app.setApplicationVersion(__version__)
-    app.setOrganizationName(APP_ID)
-    app.setDesktopFileName(APP_ID)
+    app.setOrganizationName(APP_NAME)
+    app.setDesktopFileName(APP_NAME)
     app.setWindowIcon(app_icon())
     # Qt's own strings (standard buttons) and ours in the person's language.
     install_translators(app)
@@ -531,9 +526,15 @@ async def _smoke(desktop: DesktopApp, app: QApplication) -> int:
     return 0 if ok else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``desktop-app`` entry point (also ``python -m desktop_app``)."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def main(
+    argv: Sequence[str] | None = None, *, local_idp_factory: Callable[[], LocalIdp] | None = None
+) -> int:
+    """The ``desktop-app`` entry point (also ``python -m desktop_app``).
+
+    ``local_idp_factory`` is what offers ``--demo``: only the source checkout's ``python -m demo``
+    passes one, so an installed app never lists or accepts it.
+    """
+    args = parse_args(sys.argv[1:] if argv is None else argv, demo=local_idp_factory is not None)
     setup_logging(verbose=args.verbose)
     problem = missing_display()
     if problem:
@@ -564,7 +565,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(ignored_flags_message(flags), file=sys.stderr)
         return 0
     try:
-        desktop = DesktopApp(config_path=args.config, overrides=_overrides(args), demo=args.demo)
+        desktop = DesktopApp(
+            config_path=args.config,
+            overrides=_overrides(args),
+            demo=args.demo,
+            local_idp_factory=local_idp_factory,
+        )
         app.lastWindowClosed.connect(desktop.quit)
         desktop.show_window()
         single.listen()

@@ -32,9 +32,9 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 
+from desktop_app import APP_NAME
 from desktop_app.errors import ConfigError
 
-APP_NAME = "desktop-app"
 ENV_PREFIX = "DESKTOP_APP_"
 DEFAULT_SIGN_IN_TIMEOUT = 300.0
 
@@ -74,11 +74,6 @@ class Settings:
     # Languages for Logto's sign-in page (BCP 47, most preferred first); () = the OS's.
     ui_locales: tuple[str, ...] = ()
     config_path: Path | None = field(default=None, compare=False)
-
-    @property
-    def issuer(self) -> str:
-        """Logto's issuer: always ``<endpoint>/oidc``."""
-        return f"{self.endpoint}/oidc"
 
     @property
     def registered_redirect_uri(self) -> str:
@@ -131,57 +126,57 @@ def validate_endpoint(value: object) -> str:
     endpoint has no path; the host must be a DNS name (RFC 1123, IDNs as punycode) or an IP."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
-            "endpoint",
             "The Logto endpoint is not set.",
             advice="Enter your Logto endpoint, e.g. https://your-tenant.logto.app.",
+            field="endpoint",
         )
     text = value.strip()
     if any(ch.isspace() or not ch.isprintable() for ch in text):
         # urlsplit would quietly drop tabs and newlines and keep spaces in the host.
         raise ConfigError(
-            "endpoint",
             "The Logto endpoint contains a space or an invisible character.",
             advice="Copy the endpoint from the Logto Console again, e.g. https://your-tenant.logto.app.",
+            field="endpoint",
         )
     if len(text) > _MAX_ENDPOINT_LENGTH:
         raise ConfigError(
-            "endpoint",
             f"The Logto endpoint is too long ({len(text)} characters).",
             advice="Use the endpoint shown in the Logto Console, e.g. https://your-tenant.logto.app.",
+            field="endpoint",
         )
     parts = urlsplit(text)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
-            "endpoint",
             f"The Logto endpoint {_shown(text)} is not an http(s) URL.",
             advice="Use the endpoint shown in the Logto Console, e.g. https://your-tenant.logto.app.",
+            field="endpoint",
         )
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ConfigError(
-            "endpoint",
             "The Logto endpoint must not contain a query, fragment or credentials.",
             advice="Use only the scheme, host and (optionally) port, e.g. https://auth.example.com.",
+            field="endpoint",
         )
     host = _validate_host(parts.hostname)
     if parts.scheme == "http" and not _is_loopback(host):
         raise ConfigError(
-            "endpoint",
             f"The Logto endpoint {_shown(text)} uses plain http on a non-local host.",
             advice="Use https; plain http is only allowed for a Logto running on this machine.",
+            field="endpoint",
         )
     path = parts.path.rstrip("/")
     if path.endswith("/oidc"):
         raise ConfigError(
-            "endpoint",
             "The Logto endpoint must not end in /oidc.",
             advice=f"Use {_short(text[: text.rstrip('/').rfind('/oidc')])} instead: "
             "/oidc is added for you.",
+            field="endpoint",
         )
     if path:
         raise ConfigError(
-            "endpoint",
             f"The Logto endpoint must not have a path ({_shown(path, 40)}).",
             advice="Use only the address, e.g. https://your-tenant.logto.app.",
+            field="endpoint",
         )
     try:
         port = parts.port
@@ -189,9 +184,9 @@ def validate_endpoint(value: object) -> str:
         port = 0
     if port == 0:
         raise ConfigError(
-            "endpoint",
             "The Logto endpoint has a bad port.",
             advice="Use a port from 1 to 65535, or none, e.g. https://auth.example.com:8443.",
+            field="endpoint",
         )
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
@@ -207,16 +202,16 @@ def _validate_host(hostname: str) -> str:
     except ValueError:
         pass
     bad = ConfigError(
-        "endpoint",
         f"The Logto endpoint's host {_shown(host, 40)} is not a valid host name.",
         advice="A host name is letters, digits, hyphens and dots, e.g. your-tenant.logto.app.",
+        field="endpoint",
     )
     if len(host) > _MAX_HOST_LENGTH:
         raise ConfigError(
-            "endpoint",
             f"The Logto endpoint's host is too long ({len(host)} characters; at most "
             f"{_MAX_HOST_LENGTH}).",
             advice="Use the endpoint shown in the Logto Console, e.g. https://your-tenant.logto.app.",
+            field="endpoint",
         )
     try:
         ascii_host = host.encode("idna").decode("ascii")
@@ -244,16 +239,16 @@ def _is_loopback(host: str) -> bool:
 def _validate_app_id(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
-            "app_id",
             "The Logto app ID is not set.",
             advice="Copy the App ID of your Native app from the Logto Console.",
+            field="app_id",
         )
     text = value.strip()
     if not _APP_ID_RE.match(text):
         raise ConfigError(
-            "app_id",
             f"The app ID {text!r} contains characters an app ID never has.",
             advice="Copy the App ID of your Native app from the Logto Console.",
+            field="app_id",
         )
     return text
 
@@ -263,14 +258,14 @@ def _string_list(name: str, value: object) -> list[str]:
         return [part for part in re.split(r"[\s,]+", value) if part]
     if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
         return [item.strip() for item in value if item.strip()]
-    raise ConfigError(name, f"{name} must be a list of strings.")
+    raise ConfigError(f"{name} must be a list of strings.", field=name)
 
 
 def _validate_scopes(value: object) -> tuple[str, ...]:
     scopes: list[str] = []
     for scope in _string_list("scopes", value):
         if not _SCOPE_RE.match(scope):
-            raise ConfigError("scopes", f"{scope!r} is not a valid OAuth scope.")
+            raise ConfigError(f"{scope!r} is not a valid OAuth scope.", field="scopes")
         if scope not in scopes and scope not in _SDK_DEFAULT_SCOPES:
             scopes.append(scope)
     return tuple(scopes)
@@ -283,9 +278,9 @@ def _validate_resources(value: object) -> tuple[str, ...]:
         # RFC 8707 2: an absolute URI without a fragment.
         if not parts.scheme or not (parts.netloc or parts.path) or parts.fragment:
             raise ConfigError(
-                "resources",
                 f"The API resource {resource!r} is not an absolute URI.",
                 advice="Use the API identifier from the Logto Console, e.g. https://api.example.com.",
+                field="resources",
             )
         if resource not in resources:
             resources.append(resource)
@@ -342,9 +337,9 @@ def _validate_redirect_path(value: object) -> str:
         return check_callback_path(value)
     except ValueError as exc:
         raise ConfigError(
-            "redirect_path",
             str(exc),
             advice="Use the path registered in the Logto Console, e.g. /callback.",
+            field="redirect_path",
         ) from None
 
 
@@ -353,13 +348,13 @@ def _validate_port(value: object) -> int:
         port: int = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise ConfigError(
-            "redirect_port", f"The callback port {value!r} is not a number."
+            f"The callback port {value!r} is not a number.", field="redirect_port"
         ) from None
     if isinstance(value, bool) or not (port == 0 or 1024 <= port <= 65535):
         raise ConfigError(
-            "redirect_port",
             f"The callback port {port} is out of range.",
             advice="Use 0 (any free port, recommended) or a port from 1024 to 65535.",
+            field="redirect_port",
         )
     return port
 
@@ -368,12 +363,14 @@ def _validate_post_logout(value: object) -> str:
     if value in (None, ""):
         return ""
     if not isinstance(value, str):
-        raise ConfigError("post_logout_redirect_uri", "The post-logout redirect URI must be text.")
+        raise ConfigError(
+            "The post-logout redirect URI must be text.", field="post_logout_redirect_uri"
+        )
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.fragment:
         raise ConfigError(
-            "post_logout_redirect_uri",
             f"The post-logout redirect URI {value!r} is not an absolute http(s) URL.",
+            field="post_logout_redirect_uri",
         )
     return value
 
@@ -383,9 +380,9 @@ def _validate_social(value: object) -> str:
         return ""
     if not isinstance(value, str) or not _SOCIAL_TARGET_RE.match(value):
         raise ConfigError(
-            "social_target",
             f"The social connector target {value!r} is not valid.",
             advice="Use the target set when the connector was created in Logto, e.g. oauth2.",
+            field="social_target",
         )
     return value
 
@@ -395,10 +392,10 @@ def _validate_timeout(value: object) -> float:
         seconds = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ConfigError(
-            "sign_in_timeout", f"The sign-in timeout {value!r} is not a number."
+            f"The sign-in timeout {value!r} is not a number.", field="sign_in_timeout"
         ) from None
     if not 5 <= seconds <= 3600:
-        raise ConfigError("sign_in_timeout", "The sign-in timeout must be 5 to 3600 seconds.")
+        raise ConfigError("The sign-in timeout must be 5 to 3600 seconds.", field="sign_in_timeout")
     return seconds
 
 
@@ -416,7 +413,7 @@ def _validate_bool(name: str, value: object) -> bool:
         "off",
     }:
         return value.lower() in {"1", "true", "yes", "on"}
-    raise ConfigError(name, f"{name} must be true or false.")
+    raise ConfigError(f"{name} must be true or false.", field=name)
 
 
 # BCP 47 language tags as sign-in pages take them: language, then optional script/region/variants.
@@ -433,8 +430,8 @@ def _validate_ui_locales(value: object) -> tuple[str, ...]:
         tag = str(item).strip().replace("_", "-")
         if not _LANGUAGE_TAG_RE.match(tag):
             raise ConfigError(
-                "ui_locales",
                 f"{_shown(tag)} is not a language tag.",
+                field="ui_locales",
                 advice="Use tags like de, de-CH or pt-BR, separated by spaces; leave it empty "
                 "to use this computer's languages.",
             )
@@ -466,8 +463,8 @@ def validate(raw: Mapping[str, object], *, config_path: Path | None = None) -> S
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
         raise ConfigError(
-            unknown[0],
             f"Unknown setting {unknown[0]!r}.",
+            field=unknown[0],
             advice=f"Known settings: {', '.join(FIELDS)}.",
         )
     values = {name: _VALIDATORS[name](value) for name, value in raw.items()}
@@ -487,14 +484,14 @@ def read_file(path: Path) -> dict[str, object]:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigError("config_file", f"Cannot read {path}: {exc.strerror}.") from None
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.", field="config_file") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            "config_file",
             f"{path} is not valid TOML: {exc}.",
             advice="Fix the file or delete it and enter the settings again.",
+            field="config_file",
         ) from None
 
 

@@ -13,9 +13,9 @@
         │   └── ProxyError          the HTTP proxy in use refused us (no connection, wrong login)
         ├── IdpError                the identity provider answered with an error (error, description)
         │   ├── InvalidGrantError   the session is over (refresh token revoked/expired): sign in again
-        │   └── RedirectUriError    the redirect URI is not registered for the app
+        │   ├── RedirectUriError    the redirect URI is not registered for the app
+        │   └── AuthorizationError  the browser came back with ``error=`` (e.g. access_denied)
         ├── TokenValidationError    an ID token, issuer, nonce or subject failed the OIDC checks
-        ├── AuthorizationError      the browser came back with ``error=`` (e.g. access_denied)
         ├── SignInCancelled         the person cancelled in the app
         ├── SignInTimeout           nothing came back from the browser in time
         └── BrowserForcedHttpsError timed out after TLS reached the plain-HTTP loopback listener
@@ -48,14 +48,21 @@ class DesktopAppError(Exception):
         return f"{self.message} {self.advice}".strip()
 
     def __str__(self) -> str:
+        # What a traceback or a log line shows: the person's text, then the technical context
+        # (held to the same no-secrets rule). Windows show user_message, never str().
+        if self.detail:
+            return f"{self.user_message} [{self.detail}]"
         return self.user_message
 
 
 class ConfigError(DesktopAppError):
-    """A setting is missing or invalid; ``field`` names it."""
+    """A setting is missing or invalid; ``field`` names it.
 
-    def __init__(self, field: str, message: str, *, advice: str = "") -> None:
-        super().__init__(message, advice=advice)
+    The message comes first, as in every error of the tree: ``ConfigError(message, field=...)``.
+    """
+
+    def __init__(self, message: str, *, field: str, advice: str = "", detail: str = "") -> None:
+        super().__init__(message, advice=advice, detail=detail)
         self.field = field
 
 
@@ -137,8 +144,9 @@ class TokenValidationError(AuthError):
     """A token or response failed the checks of OpenID Connect Core 3.1.3.7 / 5.3.2 / RFC 9207."""
 
 
-class AuthorizationError(AuthError):
-    """The authorization endpoint redirected back with ``error`` (RFC 6749 4.1.2.1)."""
+class AuthorizationError(IdpError):
+    """The authorization endpoint redirected back with ``error`` (RFC 6749 4.1.2.1): the
+    provider's answer, so an :class:`IdpError` with its ``error`` and ``description``."""
 
     # What the standard error codes mean for the person (RFC 6749 4.1.2.1, OIDC Core 3.1.2.6).
     # The provider's own description ("End-User aborted interaction") goes to the log only.
@@ -159,11 +167,11 @@ class AuthorizationError(AuthError):
         text = meaning or f"Logto answered {(description or error)!r}"
         super().__init__(
             f"Sign-in did not complete: {text}.",
+            error=error,
+            description=description,
             advice=advice,
             detail=f"error={error!r} description={description!r}",
         )
-        self.error = error
-        self.description = description
 
 
 class SignInCancelled(AuthError):

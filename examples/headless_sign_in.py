@@ -12,11 +12,11 @@ import threading
 
 from playwright.sync_api import sync_playwright
 
+from demo.local_idp import LocalIdp
 from desktop_app.auth.session import AuthSession
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.config import Settings
 from desktop_app.errors import DesktopAppError
-from desktop_app.local_idp import LocalIdp
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 

@@ -36,9 +36,9 @@ from PySide6.QtWidgets import QApplication
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from demo.local_idp import LocalIdp, LocalIdpInfo  # noqa: E402
 from desktop_app.app import DesktopApp, create_application, demo_hint  # noqa: E402
 from desktop_app.auth.session import State  # noqa: E402
-from desktop_app.local_idp import LocalIdp, LocalIdpInfo  # noqa: E402
 from desktop_app.ui import theme  # noqa: E402
 from desktop_app.ui.qt_async import run_app  # noqa: E402
 from tests.fixtures.chromium import CHROMIUM, ChromiumPerson, look_only, sign_in_as  # noqa: E402

@@ -928,17 +928,17 @@ class LogtoNativeClient:
         if resource and resource not in self.resources and not resource.startswith(_ORG_URN):
             # RFC 8707: Logto grants tokens only for the resources asked for at sign-in.
             raise ConfigError(
-                "resources",
                 f"The API {resource} is not among the API resources in Settings, so Logto will "
                 "not issue a token for it.",
                 advice="Add it to the API resources in Settings (exactly as its identifier in "
                 "the Logto Console), then sign out and sign in again.",
+                field="resources",
             )
         if resource.startswith(_ORG_URN) and _ORG_SCOPE not in self.scopes:
             raise ConfigError(
-                "organizations",
                 "Organization tokens need Logto's organizations scope, which this sign-in did "
                 "not ask for.",
+                field="organizations",
                 advice="Turn on Organizations in Settings, then sign out and sign in again.",
             )
         async with self._refresh_lock, self.guard.hold():

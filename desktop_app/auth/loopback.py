@@ -778,11 +778,11 @@ class LoopbackReceiver:
             self._closed = True
             if self._requested_port and _is_port_unavailable(exc):
                 raise ConfigError(
-                    "redirect_port",
                     f"Port {self._requested_port} on 127.0.0.1 is already in use (or reserved), "
                     "so the app cannot receive the sign-in callback there.",
                     advice="Close the program that uses this port, or set the callback port to 0 "
                     "so the app picks a free one.",
+                    field="redirect_port",
                 ) from exc
             raise AuthError(
                 "The app could not open a local port to receive the sign-in callback.",

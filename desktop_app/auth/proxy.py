@@ -122,9 +122,9 @@ def proxy_for(
     proxy = urlsplit(target)
     if proxy.scheme.lower() not in {"http", "https"} or not proxy.hostname:
         raise ConfigError(
-            "proxy",
             f"The proxy set in {source} ({_without_credentials(target)}) cannot be used: this "
             "app can use only HTTP or HTTPS proxies.",
+            field="proxy",
             advice="Set HTTPS_PROXY to an http:// proxy (or unset it), then try again.",
         )
     host_part = proxy.hostname if ":" not in proxy.hostname else f"[{proxy.hostname}]"

@@ -27,10 +27,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import platformdirs
 
+from desktop_app import APP_NAME
 from desktop_app.auth.logto_client import (
     DEFAULT_TIMEOUT,
     LogtoNativeClient,
@@ -52,7 +53,7 @@ from desktop_app.auth.state import (
     default_browser_opener,
 )
 from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
-from desktop_app.config import APP_NAME, Settings
+from desktop_app.config import Settings
 from desktop_app.errors import (
     AuthError,
     DesktopAppError,
@@ -64,6 +65,9 @@ from desktop_app.errors import (
     StorageError,
     TokenValidationError,
 )
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +104,7 @@ class AuthSession:
         settings: Settings,
         *,
         storage: KeyringStorage | SessionOnlyStorage | None = None,
-        keyring_backend: Any = None,
+        keyring_backend: KeyringBackend | None = None,
         open_browser: BrowserOpener = default_browser_opener,
         clock: Callable[[], float] = time.time,
         http_timeout: float = DEFAULT_TIMEOUT,

@@ -111,7 +111,7 @@ def service_name_for(endpoint: str, app_id: str) -> str:
     """
     app = app_id.strip()
     if not app:
-        raise ConfigError("app_id", "The Logto app ID is empty.")
+        raise ConfigError("The Logto app ID is empty.", field="app_id")
     try:
         parts = urlsplit(endpoint.strip())
         port = parts.port
@@ -119,9 +119,9 @@ def service_name_for(endpoint: str, app_id: str) -> str:
         parts, port = None, None
     if parts is None or parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
-            "endpoint",
             "The Logto endpoint is not an http(s) URL.",
             advice="Use the endpoint shown in the Logto console, e.g. https://tenant.logto.app.",
+            field="endpoint",
         )
     scheme = parts.scheme.lower()
     host = parts.hostname.lower()  # urlsplit already lower-cases hostname; keep it explicit

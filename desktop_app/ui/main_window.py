@@ -647,8 +647,8 @@ class MainWindow(QMainWindow):
         theme.set_text_style(title, theme.TITLE)
         layout.addWidget(_centre(title))
         setup = self.tr("Enter your Logto endpoint and the App ID of a Native app to start.")
-        if self.demo_available:  # an installed app ships no local provider: no --demo there
-            setup += " " + self.tr("Try it without a Logto account: run the app with --demo.")
+        if self.demo_available:  # only a source checkout has ./run demo
+            setup += " " + self.tr("Try it without a Logto account: run ./run demo.")
         text = _label(setup, name=self.tr("Setup text"))
         layout.addWidget(_centre(text))
         layout.addSpacing(theme.SPACE_M)

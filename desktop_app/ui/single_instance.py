@@ -41,13 +41,14 @@ from typing import TYPE_CHECKING
 import platformdirs
 from PySide6.QtCore import QLockFile, QObject, Signal, Slot
 
+from desktop_app import APP_NAME
+
 if TYPE_CHECKING:
     # QtNetwork loads when it is used: the first instance listens after its window is painted.
     from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 logger = logging.getLogger(__name__)
 
-APP_NAME = "desktop-app"
 _SOCKET_NAME = "instance.sock"
 _LOCK_NAME = "instance.lock"
 _MESSAGE = b"activate"

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 import pytest
 from aiohttp import web
 
+from demo.local_idp import LocalIdpInfo
 from desktop_app.auth.logto_client import LogtoNativeClient, _origin
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.errors import AuthorizationError, IdpError, NetworkError, RedirectUriError
-from desktop_app.local_idp import LocalIdpInfo
 from tests.auth.test_logto_defects import REDIRECT_URI, our_client, sign_in
 from tests.fixtures.fake_idp import FakeIdp, closed_port_url
 

@@ -14,13 +14,13 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from demo.local_idp import LocalIdpInfo
 from desktop_app.auth import session as session_module
 from desktop_app.auth.logto_client import PushedRequest, SignInRequest
 from desktop_app.auth.session import AuthSession, State
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.config import Settings
 from desktop_app.errors import NetworkError, SignInCancelled
-from desktop_app.local_idp import LocalIdpInfo
 from tests.fixtures.fake_idp import FakeIdp
 
 pytestmark = pytest.mark.asyncio

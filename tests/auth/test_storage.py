@@ -888,15 +888,37 @@ async def test_concurrent_flushes_are_serialized_and_last_write_wins() -> None:
     assert _chunk_names(backend) == _expected_chunks(backend)
 
 
+class _GatedKeyring(_OverlapKeyring):
+    """Holds the first write until ``gate`` opens; ``writing`` says that write has begun."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = threading.Event()
+        self.gate = threading.Event()
+
+    def before(self, op: str, service: str, username: str, password: str | None) -> None:
+        if op == "set" and not self.gate.is_set():
+            with self._count_guard:  # the held write counts as running, for max_active
+                self.active += 1
+                self.max_active = max(self.max_active, self.active)
+            try:
+                self.writing.set()
+                self.gate.wait(30)
+            finally:
+                with self._count_guard:
+                    self.active -= 1
+        super().before(op, service, username, password)
+
+
 @pytest.mark.asyncio
 async def test_a_cancelled_flush_does_not_race_the_next_one() -> None:
-    backend = _OverlapKeyring()
-    backend.delay = 0.02
+    backend = _GatedKeyring()
     store = KeyringStorage(SERVICE, backend=backend, max_entry_chars=256)
     fill(store, access_map=big_access_map(1500))
     task = asyncio.create_task(store.flush())
-    await asyncio.sleep(0.03)
-    task.cancel()
+    assert await asyncio.to_thread(backend.writing.wait, 30)  # a write is under way
+    task.cancel()  # lands mid-write, for certain
+    backend.gate.set()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert store.dirty

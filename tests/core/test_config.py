@@ -22,7 +22,8 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     assert settings.endpoint == "https://flag.logto.app"  # trailing slash normalised
     assert settings.app_id == "env-app"
     assert settings.scopes == ("email", "identities")
-    assert settings.issuer == "https://flag.logto.app/oidc"
+    # The issuer comes from discovery (logto_client checks it); Settings keeps no second copy.
+    assert not hasattr(settings, "issuer")
     assert settings.registered_redirect_uri == "http://127.0.0.1/callback"
 
 
@@ -98,3 +99,11 @@ def test_save_round_trips(tmp_path: Path) -> None:
     assert config.load(config_path=path, environ={}) == settings
     assert config.is_configured(config_path=path, environ={})
     assert not config.is_configured(config_path=tmp_path / "absent.toml", environ={})
+
+
+def test_the_app_has_one_name_and_it_is_not_a_logto_app_id() -> None:
+    from desktop_app import app
+
+    # APP_ID read like Logto's App ID; the Qt/desktop/config name is desktop_app.APP_NAME only.
+    assert not hasattr(app, "APP_ID")
+    assert app.APP_NAME == config.APP_NAME == "desktop-app"

@@ -144,10 +144,22 @@ async def test_api_resource_token_is_a_jwt_for_that_audience(
     )
 
 
+class _WriteLog(InMemoryKeyring):
+    """Notes every value written, in order, so a test can see what was stored when."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeline: list[tuple[str, str]] = []
+
+    def before(self, op: str, service: str, username: str, password: str | None) -> None:
+        if op == "set" and password:
+            self.timeline.append(("stored", password))
+
+
 async def test_forced_refresh_rotates_the_refresh_token_and_stores_it_first(
     local_idp: Any, make_session: Any
 ) -> None:
-    backend = InMemoryKeyring()
+    backend = _WriteLog()
     clock = Clock()
     session = make_session(
         local_idp, sign_in_as("alice", "alice-password"), backend=backend, clock=clock
@@ -159,10 +171,17 @@ async def test_forced_refresh_rotates_the_refresh_token_and_stores_it_first(
     # Jump past the access token's expiry: the next call must refresh, once.
     clock.offset = 2 * 3600
     second_access = await session.access_token()
+    backend.timeline.append(("returned", ""))
     second_refresh = session.storage.get("refreshToken")
     assert second_access != first_access
     assert second_refresh
     assert second_refresh != first_refresh
+    # First: the rotated refresh token was written to the keyring before the new access token
+    # was handed out (lost, the grant could not be refreshed again: Logto revokes on replay).
+    returned = backend.timeline.index(("returned", ""))
+    stored = [i for i, (what, value) in enumerate(backend.timeline) if second_refresh in value]
+    assert stored
+    assert stored[0] < returned
     # The rotated token is what the keyring holds now.
     assert second_refresh in next(iter(backend.values()))
     # Replaying the used refresh token is refused (and Logto revokes the grant).

@@ -22,7 +22,7 @@ import jwt
 import pytest
 from aiohttp import web
 
-from desktop_app.local_idp import LocalIdp, LocalIdpError, LocalIdpInfo
+from demo.local_idp import LocalIdp, LocalIdpError, LocalIdpInfo
 from tests.fixtures.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.fixtures.local_idp import LocalIdpFactory
 

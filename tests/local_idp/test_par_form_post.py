@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from desktop_app.local_idp import LocalIdpInfo
+from demo.local_idp import LocalIdpInfo
 from tests.fixtures.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.fixtures.local_idp import LocalIdpFactory
 from tests.local_idp.test_local_idp import pkce_pair, request

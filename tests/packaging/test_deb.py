@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.local_idp import LocalIdpInfo
+from demo.local_idp import LocalIdpInfo
 from tests.fixtures.chromium import ChromiumPerson, sign_in_as
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +67,9 @@ pytestmark = [
 
 def _apt(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["apt-get", "-y", "-q", *args],
+        # Wait for a dpkg lock held by another apt run (an unattended upgrade, say) instead of
+        # failing at once.
+        ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", *args],
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
         capture_output=True,
         text=True,
@@ -269,6 +271,28 @@ def test_purge_leaves_nothing_behind(installed: Path) -> None:
     files = subprocess.run(["dpkg", "-L", PACKAGE], capture_output=True, text=True, check=True)
     owned = [Path(line) for line in files.stdout.splitlines() if line.startswith("/")]
     done = _apt("purge", PACKAGE)
+    try:
+        _check_purged(owned, done)
+    finally:
+        # Put it back, so the tests that need it pass in any order (the fixture purges at the end).
+        again = _apt("install", str(installed))
+        assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+
+
+def test_the_installed_app_offers_no_demo(installed: Path) -> None:
+    shown = subprocess.run(
+        [str(LAUNCHER), "--help"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "--endpoint" in shown.stdout
+    assert "--demo" not in shown.stdout  # the demo package is not in the bundle
+    refused = subprocess.run(
+        [str(LAUNCHER), "--demo"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert refused.returncode == 2
+    assert "./run demo" in refused.stderr
+
+
+def _check_purged(owned: list[Path], done: subprocess.CompletedProcess[str]) -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert not _installed()
     assert subprocess.run(["dpkg", "-L", PACKAGE], capture_output=True, check=False).returncode != 0

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import aiohttp
 
-from desktop_app.local_idp import LocalIdpInfo
+from demo.local_idp import LocalIdpInfo
 
 APP_REDIRECT_URI = "http://127.0.0.1:53999/callback"  # never contacted: the flow stops before it
 _HIDDEN_REQUEST = re.compile(r'name="request" value="([^"]+)"')

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from desktop_app.local_idp import LocalIdp, LocalIdpError, LocalIdpInfo
+from demo.local_idp import LocalIdp, LocalIdpError, LocalIdpInfo
 from tests.fixtures.local_idp import DEFAULT_SOCIAL_CONNECTOR, social_connector_record
 
 

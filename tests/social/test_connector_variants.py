@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from desktop_app.local_idp import LocalIdpInfo
+from demo.local_idp import LocalIdpInfo
 from tests.fixtures.local_idp import social_connector_record
 from tests.social.flow import social_sign_in
 

@@ -2,7 +2,7 @@
 real app (composition root) wired to test doubles.
 
 How the loop works: pytest-qt owns the QApplication and spins Qt event loops inside
-``qtbot.waitSignal``/``waitUntil``. :func:`desktop_app.ui.qt_async.attach_event_loop` installs a
+``qtbot.waitSignal``/``waitUntil``. :func:`tests.ui.event_loop.attach_event_loop` installs a
 qasync loop with ``already_running=True`` on that application, so asyncio callbacks (timers,
 sockets, ``to_thread`` results) run as Qt events whenever qtbot waits. Tests therefore stay
 synchronous, never sleep, and never open a nested loop inside a coroutine.
@@ -26,8 +26,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QWidget
 
+from demo.local_idp import LocalIdp
 from desktop_app.app import DesktopApp
-from desktop_app.ui.qt_async import attach_event_loop
+from tests.ui.event_loop import attach_event_loop
 from tests.ui.window_fixtures import window_for  # noqa: F401 - the window over a FakeSession
 
 WAIT_MS = 45_000  # a browser sign-in on 2 slow cores
@@ -77,6 +78,8 @@ def make_app(
     def build(*, start: bool = True, **kwargs: Any) -> DesktopApp:
         kwargs.setdefault("config_path", tmp_path / "config.toml")
         kwargs.setdefault("prefs_path", tmp_path / f"ui-{len(apps)}.ini")
+        if kwargs.get("demo"):
+            kwargs.setdefault("local_idp_factory", LocalIdp)  # what `python -m demo` passes
         app = DesktopApp(**kwargs)
         qtbot.addWidget(app.window)
         apps.append(app)

@@ -16,9 +16,9 @@ import pytest
 from PySide6.QtGui import QAccessible, QAccessibleInterface
 from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QSpinBox, QWidget
 
+from demo.local_idp import LocalIdpInfo
 from desktop_app.app import DesktopApp
 from desktop_app.config import Settings
-from desktop_app.local_idp import LocalIdpInfo
 from desktop_app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.keyrings import InMemoryKeyring
 from tests.ui.conftest import WAIT_MS, find

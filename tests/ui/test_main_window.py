@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from demo.local_idp import LocalIdpInfo
 from desktop_app.app import DesktopApp
-from desktop_app.local_idp import LocalIdpInfo
 from tests.fixtures.chromium import (
     ChromiumPerson,
     look_only,
@@ -294,7 +294,7 @@ def test_sign_out_with_logto_down_opens_no_dead_page(
 ) -> None:
     """Issue 12 item 11: Logto unreachable at sign-out. Local data goes, the notice says Logto
     could not be told (not in bold), and its end-session page, dead too, is not opened."""
-    from desktop_app.local_idp import LocalIdp
+    from demo.local_idp import LocalIdp
 
     idp = LocalIdp()
     info = idp.start()

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit
 
+from demo.local_idp import LocalIdpInfo
 from desktop_app.app import DesktopApp
-from desktop_app.local_idp import LocalIdpInfo
 from tests.fixtures.chromium import ChromiumPerson, sign_in_as
 from tests.fixtures.keyrings import InMemoryKeyring
 from tests.ui.conftest import WAIT_MS, find

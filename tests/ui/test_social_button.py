@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from desktop_app.local_idp import LocalIdpInfo
+from demo.local_idp import LocalIdpInfo
 from tests.fixtures.chromium import (
     ChromiumPerson,
     deny_at_upstream_then_cancel,

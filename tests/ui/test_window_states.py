@@ -92,22 +92,20 @@ def test_not_configured_page_offers_the_demo_only_where_it_runs(window_for: Wind
 
     without = window_for()
     assert without.current_page == "not_configured"
-    assert "--demo" not in find(without, "Setup text", QLabel).text()
+    assert "run demo" not in find(without, "Setup text", QLabel).text()
     with_demo = MainWindow(without.vm, demo_available=True)
     try:
-        assert "--demo" in find(with_demo, "Setup text", QLabel).text()
+        assert "./run demo" in find(with_demo, "Setup text", QLabel).text()
     finally:
         with_demo.deleteLater()
 
 
-def test_help_hides_demo_and_smoke_test_in_a_frozen_app(monkeypatch: Any, capsys: Any) -> None:
-    import sys
-
+def test_the_app_alone_neither_lists_nor_accepts_demo(capsys: Any) -> None:
+    """``desktop-app`` (the .deb, the wheel) has no provider to start: --demo is no option."""
     import pytest
 
     from desktop_app import app
 
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
     with pytest.raises(SystemExit):
         app.parse_args(["--help"])
     help_text = capsys.readouterr().out
@@ -116,18 +114,36 @@ def test_help_hides_demo_and_smoke_test_in_a_frozen_app(monkeypatch: Any, capsys
     assert app.parse_args(["--smoke-test"]).smoke_test  # still works for the installer
     with pytest.raises(SystemExit):
         app.parse_args(["--demo"])
-    assert "does not include" in capsys.readouterr().err
+    assert "./run demo" in capsys.readouterr().err
 
 
-def test_help_offers_demo_in_a_source_checkout(capsys: Any) -> None:
+def test_demo_runs_only_through_the_demo_package(capsys: Any) -> None:
+    import subprocess
+    import sys
+
     import pytest
 
     from desktop_app import app
 
-    assert app.demo_available()  # this checkout has local_idp/ and its packages
     with pytest.raises(SystemExit):
-        app.parse_args(["--help"])
+        app.parse_args(["--help"], demo=True)  # what `python -m demo` asks for
     assert "--demo" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="local_idp_factory"):
+        app.DesktopApp(demo=True)
+    shown = subprocess.run(
+        [sys.executable, "-m", "demo", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "--demo" in shown.stdout
+
+
+def test_only_a_source_checkout_mentions_the_demo(monkeypatch: Any) -> None:
+    import sys
+
+    from desktop_app import app
+
+    assert app.checkout_has_demo()  # this checkout has demo/
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert not app.checkout_has_demo()
 
 
 # ---------------------------------------------------------------------- item 7: keyboard
