@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
@@ -27,14 +28,32 @@ def install_translators(app: QCoreApplication, locale: QLocale | None = None) ->
         app.installTranslator(qt)
         installed.append(qt)
     ours = QTranslator(app)
-    root = resources.files("desktop_app.resources.translations")
-    with resources.as_file(root) as directory:
-        # QTranslator.load(QLocale, ...) tries each of locale.uiLanguages(): de-DE, then de.
-        if ours.load(locale, "desktop_app", "_", str(directory)):
-            app.installTranslator(ours)
-            installed.append(ours)
-            logger.info("UI language: %s", ours.language())
+    found = _our_translation(locale)
+    if found is not None:
+        # as_file on a file, never on the folder: a frozen bundle's folder is a
+        # MultiplexedPath, which Python 3.11 cannot hand out as a directory.
+        with resources.as_file(found) as path:
+            if ours.load(str(path)):
+                app.installTranslator(ours)
+                installed.append(ours)
+                logger.info("UI language: %s", ours.language())
     return installed
+
+
+def _our_translation(locale: QLocale) -> Traversable | None:
+    """Our ``.qm`` for the first of the person's UI languages that we have (de-DE, then de),
+    the way ``QTranslator.load(QLocale, ...)`` picks; English is the source language, so an
+    English preference ahead of another language keeps the app in English."""
+    folder = resources.files("desktop_app.resources").joinpath("translations")
+    for tag in locale.uiLanguages():
+        parts = tag.replace("-", "_").split("_")
+        if parts[0] in {"en", "C", ""}:
+            return None
+        for end in range(len(parts), 0, -1):
+            candidate = folder.joinpath(f"desktop_app_{'_'.join(parts[:end])}.qm")
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 def ui_locales(locale: QLocale | None = None) -> tuple[str, ...]:
