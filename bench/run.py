@@ -125,6 +125,7 @@ class Children:
     def __init__(self, tmp: Path, platform_name: str, cores: Cores | None = None) -> None:
         self.tmp = tmp
         self.count = 0
+        self.crashes: list[str] = []  # children that died of a signal (each retried once)
         self.cores = cores or Cores()
         home = tmp / "home"
         env = {
@@ -144,6 +145,7 @@ class Children:
             TMPDIR=str(tmp / "run"),  # QLocalServer (single instance) sockets live here
             QT_QPA_PLATFORM=platform_name,
             PYTHON_KEYRING_BACKEND="bench.file_keyring.FileKeyring",
+            PYTHONFAULTHANDLER="1",  # a crash leaves its Python stacks in the child's log
         )
         env.pop("PYTHONDONTWRITEBYTECODE")
         (tmp / "run").mkdir(parents=True, exist_ok=True)
@@ -156,6 +158,7 @@ class Children:
         env: dict[str, str] | None = None,
         on_open: Callable[[str], None] | None = None,
         limit: float = CHILD_TIMEOUT,
+        retry_crash: bool = True,
     ) -> ChildRun:
         self.count += 1
         log = self.tmp / f"child-{self.count:03d}-{args[0]}.log"
@@ -201,6 +204,16 @@ class Children:
                 proc.kill()
                 await proc.wait()
                 errors.append(f"timed out after {limit:.0f} s")
+        if run.returncode < 0 and not errors and on_open is None and retry_crash:
+            # A start-up child killed by a signal (a rare SIGSEGV as the process ends, under
+            # investigation): say so loudly, keep its log, and measure that run once more.
+            self.crashes.append(f"{args[0]}: signal {-run.returncode} (log {log})")
+            print(
+                f"bench: WARNING: child {args[0]} died of signal {-run.returncode}; its log is "
+                f"{log}; running it once more",
+                file=sys.stderr,
+            )
+            return await self.run(args, env=env, on_open=on_open, limit=limit, retry_crash=False)
         if errors or run.returncode != 0 or not run.results:
             tail = log.read_text("utf-8", "replace")[-2000:]
             raise BenchError(
@@ -506,6 +519,7 @@ async def bench(
         pages = {(r["page"], r["offline"]) for r in startups[name]}
         if pages != {(want, False)}:
             raise BenchError(f"{name}: the app settled on {pages}, expected {want} (online)")
+    raw["child_crashes"] = children.crashes  # each retried once; see their logs
     return raw
 
 

@@ -9,10 +9,15 @@ import asyncio
 import os
 import sys
 import threading
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from demo.local_idp import LocalIdp
+# The local provider's launcher is the checkout's top-level demo package, not part of the
+# installed app: run from a checkout, it sits next to examples/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from demo.local_idp import LocalIdp  # after the path above
 from desktop_app.auth.session import AuthSession
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.config import Settings

@@ -33,4 +33,8 @@ def test_an_authorization_error_is_the_providers_answer() -> None:
     error = AuthorizationError("access_denied", "The person said no.")
     assert isinstance(error, IdpError)
     assert (error.error, error.description) == ("access_denied", "The person said no.")
-    assert error.message == "Sign-in did not complete: The person said no."
+    # Told in the app's words; the provider's own text is kept for the log.
+    assert error.message == (
+        "Sign-in did not complete: the sign-in was cancelled or refused in the browser."
+    )
+    assert "The person said no." in error.detail

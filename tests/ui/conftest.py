@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from demo.local_idp import LocalIdp
 from desktop_app.app import DesktopApp
+from desktop_app.ui.qt_async import collect_garbage_on_qt_thread
 from tests.ui.event_loop import attach_event_loop
 from tests.ui.window_fixtures import window_for  # noqa: F401 - the window over a FakeSession
 
@@ -41,6 +42,15 @@ def _c_locale() -> Iterator[None]:
     QLocale.setDefault(QLocale.c())
     yield
     QLocale.setDefault(QLocale.c())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_garbage_on_the_qt_thread(qapp: QApplication) -> Iterator[None]:
+    """The app's own rule for the whole UI session: garbage is collected on the Qt thread
+    only, between tests too, when the provider's and proxies' threads still run (a collection
+    there could free a QObject off its thread). Each test's qloop adds the same collector."""
+    with collect_garbage_on_qt_thread():
+        yield
 
 
 @pytest.fixture
