@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QSpinBo
 from demo.local_idp import LocalIdpInfo
 from desktop_app.app import DesktopApp
 from desktop_app.config import Settings
+from desktop_app.ui import avatar
 from desktop_app.ui.avatar import AvatarLoader
 from desktop_app.ui.settings_dialog import SettingsDialog
 from desktop_app.ui.single_instance import SingleInstance
@@ -271,7 +272,6 @@ def picture_server() -> Iterator[str]:
 def test_avatar_loads_off_the_ui_thread(
     qtbot: Any, picture_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from desktop_app.ui import avatar
 
     threads: list[threading.Thread] = []
     download = avatar._download
@@ -299,15 +299,15 @@ def test_a_newer_avatar_request_abandons_the_older_one(qtbot: Any, picture_serve
             super().__init__()
             self.generations: list[int] = []
 
-        @Slot(int, object)
-        def record(self, generation: int, image: object) -> None:
+        @Slot(object, int, object)
+        def record(self, ref: object, generation: int, image: object) -> None:
             self.generations.append(generation)
 
     loader = AvatarLoader()
     delivered = Delivered()
-    # Connected after the loader's own slot: queued events run in order, so when this one has
-    # seen an answer, the loader has already handled it (or dropped it).
-    loader._done.connect(delivered.record, Qt.ConnectionType.QueuedConnection)
+    # Connected after the relay's own delivery slot: queued events run in order, so when this
+    # one has seen an answer, the loader has already handled it (or dropped it).
+    avatar._the_relay().done.connect(delivered.record, Qt.ConnectionType.QueuedConnection)
     failures: list[bool] = []
     loaded: list[bool] = []
     loader.failed.connect(lambda: failures.append(True))
@@ -323,7 +323,6 @@ def test_a_newer_avatar_request_abandons_the_older_one(qtbot: Any, picture_serve
 def test_oversized_avatar_keeps_the_placeholder(
     qtbot: Any, picture_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from desktop_app.ui import avatar
 
     monkeypatch.setattr(avatar, "MAX_AVATAR_BYTES", 10)  # the test PNG is larger
     loader = AvatarLoader()
