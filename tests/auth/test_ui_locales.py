@@ -13,8 +13,6 @@ from desktop_app.config import Settings, validate
 from desktop_app.errors import ConfigError
 from tests.auth.test_logto_defects import REDIRECT_URI
 
-pytestmark = pytest.mark.asyncio
-
 
 def session_for(idp: Any, os_languages: tuple[str, ...], **settings: Any) -> AuthSession:
     return AuthSession(
@@ -32,16 +30,19 @@ async def params_of(session: AuthSession) -> dict[str, str]:
     return dict(request.params)
 
 
+@pytest.mark.asyncio
 async def test_the_os_languages_go_to_the_sign_in_page_in_order(local_idp: Any) -> None:
     params = await params_of(session_for(local_idp, ("de-DE", "de", "en")))
     assert params["ui_locales"] == "de-DE de en"
 
 
+@pytest.mark.asyncio
 async def test_settings_override_the_os_languages(local_idp: Any) -> None:
     params = await params_of(session_for(local_idp, ("de-DE",), ui_locales=("fr-CH", "fr")))
     assert params["ui_locales"] == "fr-CH fr"
 
 
+@pytest.mark.asyncio
 async def test_no_languages_known_sends_none(local_idp: Any) -> None:
     assert "ui_locales" not in await params_of(session_for(local_idp, ()))
 
