@@ -8,6 +8,7 @@ request), a timeout or dropped connection after sending becomes
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -46,6 +47,27 @@ def doing(what: str) -> str:
     """``what`` (a request's short name) as a phrase for people, e.g. "while loading your
     profile"."""
     return _DOING.get(what, f"while handling the {what} request")
+
+
+def web_origin(url: str) -> str:
+    """The origin a browser sends in ``Origin`` for pages at ``url`` (RFC 6454 6.1): scheme,
+    host (lower case, IDN as punycode), port unless the default; no path. ValueError for what
+    has no web origin (not http(s), no host, a bad port, credentials)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    port = parts.port  # ValueError for a port that is not one
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} has no http(s) origin")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{url!r} carries credentials; an origin has none")
+    host = parts.hostname.lower()
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")  # browsers send IDN hosts as punycode
+    if ":" in host:
+        host = f"[{host}]"
+    if port is None or (scheme, port) in {("http", 80), ("https", 443)}:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 class Http:

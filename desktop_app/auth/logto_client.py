@@ -55,7 +55,7 @@ import pydantic
 from logto.LogtoClient import AccessToken, AccessTokenMap, SignInSession
 from logto.OidcCore import OidcCore
 
-from desktop_app.auth.http import Http
+from desktop_app.auth.http import Http, web_origin
 from desktop_app.auth.refresh_guard import RefreshGuard
 from desktop_app.errors import (
     AuthorizationError,
@@ -561,7 +561,7 @@ class LogtoNativeClient:
         core = await self._sdk.getOidcCore()
         modes = core.document.get("response_modes_supported")
         if isinstance(modes, list) and "form_post" in modes:
-            return _origin(core.metadata.issuer)
+            return web_origin(core.metadata.issuer)
         return None
 
     async def create_sign_in_request(
@@ -1116,21 +1116,6 @@ _AUTHORIZATION_ERRORS = frozenset(
         "interaction_required",
     }
 )
-
-
-def _origin(url: str) -> str:
-    """The origin a browser sends for pages at ``url`` (RFC 6454): no default port, no path."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    with contextlib.suppress(UnicodeError):
-        host = host.encode("idna").decode("ascii")  # browsers send IDN hosts as punycode
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    if port is None or (scheme, port) in {("http", 80), ("https", 443)}:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 def _advice_for(error: str) -> str:

@@ -128,6 +128,7 @@ from aiohttp import HttpVersion10, HttpVersion11, web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from desktop_app.auth.http import web_origin
 from desktop_app.config import check_callback_path
 from desktop_app.errors import (
     AuthError,
@@ -1402,28 +1403,15 @@ def _proc_address(family: int, address: tuple[object, ...]) -> bytes:
 
 
 def _web_origin(url: str) -> str:
-    """``url``'s origin as a browser serializes it in ``Origin`` (RFC 6454 §6.1)."""
+    """``url`` as the ``Origin`` a browser sends (RFC 6454 6.1); it must be an origin already
+    (no path, query or fragment), so a wrong option fails here, not as refused callbacks."""
     parts = urlsplit(url.strip())
     try:
-        port = parts.port
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("a path, query or fragment")
+        return web_origin(url)
     except ValueError:
-        port = -1
-    if (
-        parts.scheme.lower() not in ("https", "http")
-        or not parts.hostname
-        or port == -1
-        or parts.username is not None
-        or parts.password is not None
-        or parts.path not in ("", "/")
-        or parts.query
-        or parts.fragment
-    ):
-        raise ValueError(f"form_post_origin must be an http(s) origin, got {url!r}")
-    scheme, host = parts.scheme.lower(), parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    default = {"https": 443, "http": 80}[scheme]
-    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
+        raise ValueError(f"form_post_origin must be an http(s) origin, got {url!r}") from None
 
 
 def _log_path(target: str) -> str:

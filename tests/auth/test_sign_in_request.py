@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 
 from demo.local_idp import LocalIdpInfo
-from desktop_app.auth.logto_client import LogtoNativeClient, _origin
+from desktop_app.auth.http import web_origin
+from desktop_app.auth.logto_client import LogtoNativeClient
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.errors import AuthorizationError, IdpError, NetworkError, RedirectUriError
 from tests.auth.test_logto_defects import REDIRECT_URI, our_client, sign_in
@@ -107,7 +108,7 @@ async def test_form_post_when_discovery_lists_it(fake_idp: FakeIdp) -> None:
     ],
 )
 def test_origin_is_what_a_browser_sends(issuer: str, origin: str) -> None:
-    assert _origin(issuer) == origin
+    assert web_origin(issuer) == origin
 
 
 # --------------------------------------------------------------------------- PAR
