@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
@@ -68,6 +68,9 @@ from desktop_app.errors import (
     ResponseLostError,
     TokenValidationError,
 )
+
+if TYPE_CHECKING:  # storage imports keyring, which the client itself never needs
+    from desktop_app.auth.storage import TokenStorage
 
 logger = logging.getLogger(__name__)
 
@@ -98,19 +101,6 @@ def organization_resource(organization_id: str) -> str:
 
 
 _SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
-
-
-class TokenStore(Protocol):
-    """What the client needs from its storage: ``logto.Storage`` plus durable writes."""
-
-    def get(self, key: Any) -> str | None: ...
-    def set(self, key: Any, value: str | None) -> None: ...
-    def delete(self, key: Any) -> None: ...
-    async def load(self) -> None: ...
-    async def flush(self) -> None: ...
-    async def clear(self) -> None: ...
-    @property
-    def dirty(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -386,13 +376,13 @@ class _NativeOidcCore(OidcCore):
         return dict(claims)
 
 
-class _NativeLogtoClient(logto.LogtoClient):
+class _SdkClient(logto.LogtoClient):
     """``LogtoClient`` with injectable HTTP and checked metadata. The wrapper uses only its
     public ``signIn`` (the authorization URL and the PKCE sign-in session) and ``getOidcCore``;
     see tests/auth/test_sdk_contract.py for what is pinned."""
 
-    def __init__(self, config: logto.LogtoConfig, storage: TokenStore, http: Http) -> None:
-        super().__init__(config, storage)  # type: ignore[arg-type]
+    def __init__(self, config: logto.LogtoConfig, storage: TokenStorage, http: Http) -> None:
+        super().__init__(config, storage)
         self._tokens = storage  # our own reference: the SDK's attribute is private
         self._http = http
         self._core_lock = asyncio.Lock()
@@ -507,7 +497,7 @@ class LogtoNativeClient:
         self,
         endpoint: str,
         app_id: str,
-        storage: TokenStore,
+        storage: TokenStorage,
         *,
         scopes: tuple[str, ...] = (),
         resources: tuple[str, ...] = (),
@@ -533,7 +523,7 @@ class LogtoNativeClient:
             scopes=list(scopes),
             resources=list(resources),
         )
-        self._sdk = _NativeLogtoClient(config, storage, self._http)
+        self._sdk = _SdkClient(config, storage, self._http)
         self._refresh_lock = asyncio.Lock()
         self.guard = RefreshGuard(lock_path)
         self._nonce: dict[str, str] = {}  # state -> nonce, in memory only
