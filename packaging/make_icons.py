@@ -51,7 +51,7 @@ def render_svg(size: int, dest: Path) -> None:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     renderer.render(painter)
     painter.end()
-    if not image.save(str(dest), "PNG"):
+    if not image.save(str(dest), b"PNG"):
         raise SystemExit(f"could not write {dest}")
 
 

@@ -14,7 +14,10 @@ from PyInstaller.utils.hooks import get_module_file_attribute
 
 hiddenimports = ["desktop_app.resources"]
 
-_root = Path(get_module_file_attribute("desktop_app.resources")).parent
+_init = get_module_file_attribute("desktop_app.resources")
+if _init is None:
+    raise SystemExit("desktop_app.resources has no __init__.py, so its data files cannot be found")
+_root = Path(_init).parent
 datas = [
     (str(path), str(Path("desktop_app/resources") / path.parent.relative_to(_root)))
     for path in sorted(_root.rglob("*"))
