@@ -34,7 +34,7 @@ class DictKeyring(KeyringBackend):
         raise RuntimeError("test backend: inject it explicitly")
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's base __init__ is unannotated
         self.entries: dict[tuple[str, str], str] = {}
 
     def __str__(self) -> str:
@@ -68,7 +68,7 @@ def fill(store: KeyringStorage) -> None:
 @pytest.fixture
 def plaintext(tmp_path: Path) -> PlaintextKeyring:
     backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring_pass.cfg")  # type: ignore[misc]
+    backend.file_path = str(tmp_path / "keyring_pass.cfg")
     return backend
 
 
@@ -130,9 +130,10 @@ async def test_a_chain_with_a_plaintext_member_is_refused(plaintext: PlaintextKe
     secret_service = named("keyring.backends.SecretService", "Keyring")
 
     class Chain(chainer.ChainerBackend):
-        backends = (secret_service, plaintext, fail.Keyring())  # type: ignore[assignment]
+        backends = (secret_service, plaintext, fail.Keyring())
 
-    store = KeyringStorage(SERVICE, backend=Chain())
+    # ChainerBackend's constructor (KeyringBackend's) is unannotated.
+    store = KeyringStorage(SERVICE, backend=Chain())  # type: ignore[no-untyped-call]
     with pytest.raises(UnencryptedKeyringError, match="PlaintextKeyring"):
         await store.load()
 

@@ -151,7 +151,7 @@ async def test_parallel_callers_refresh_once(fake_idp: FakeIdp) -> None:
     plain._storage.set("refreshToken", ours_for_code.storage.get("refreshToken"))
     plain._storage.set("idToken", ours_for_code.id_token)
     # Not what this test is about (see the JWKS test): keep the plain SDK off its blocking fetch.
-    (await plain.getOidcCore()).verifyIdToken = lambda *args: None
+    (await plain.getOidcCore()).verifyIdToken = lambda *args: None  # type: ignore[method-assign]
     results = await asyncio.gather(
         *(plain.getAccessToken() for _ in range(10)), return_exceptions=True
     )

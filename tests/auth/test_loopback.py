@@ -30,6 +30,7 @@ from desktop_app.auth.loopback import (
     AuthorizationResponse,
     CallbackKind,
     LoopbackReceiver,
+    _Connection,
     check_callback_query,
 )
 from desktop_app.errors import (
@@ -370,14 +371,14 @@ async def test_a_request_that_half_closes_before_the_peer_check_is_still_answere
     async with waiting() as (receiver, task):
         peers = receiver._peers
         assert peers is not None
-        waiting_for_check: list[object] = []
-        peers.check = waiting_for_check.append  # type: ignore[method-assign]
+        waiting_for_check: list[_Connection] = []
+        peers.check = waiting_for_check.append  # type: ignore[method-assign, assignment]
         reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
         target = f"/callback?{urlencode({'code': CODE, 'state': STATE})}"
         writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{receiver.port}\r\n\r\n".encode())
         writer.write_eof()
-        await until(lambda: waiting_for_check and waiting_for_check[0]._eof)  # type: ignore[attr-defined]
-        peers._pending.extend(waiting_for_check)  # type: ignore[arg-type]
+        await until(lambda: waiting_for_check and waiting_for_check[0]._eof)
+        peers._pending.extend(waiting_for_check)
         peers._run()  # the check finds our own uid
         async with asyncio.timeout(10):
             reply = await reader.read()

@@ -82,9 +82,7 @@ async def test_the_code_stays_out_of_the_browser_history(tmp_path: Path, form_po
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        server = site._server
-        assert server is not None
-        idp_port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        idp_port = runner.addresses[0][1]
         origin = f"http://localhost:{idp_port}"
         async with LoopbackReceiver(form_post_origin=origin if form_post else None) as receiver:
             callbacks.append(receiver.redirect_uri)

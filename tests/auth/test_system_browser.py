@@ -7,6 +7,7 @@ import os
 import signal
 import time
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from desktop_app.auth.state import SystemBrowser
 
 URL = "http://127.0.0.1:1/auth?client_id=x&state=abc"
+UseBrowser = Callable[[webbrowser.BaseBrowser], None]
 
 
 def fake_browser(tmp_path: Path, body: str) -> Path:
@@ -45,7 +47,7 @@ def wait_gone(pid: int, timeout: float = 10.0) -> str:
 
 
 @pytest.fixture
-def use_browser(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def use_browser(monkeypatch: pytest.MonkeyPatch) -> UseBrowser:
     def use(controller: webbrowser.BaseBrowser) -> None:
         monkeypatch.setattr(webbrowser, "get", lambda using=None: controller)
 
@@ -58,8 +60,11 @@ ROOT_REFUSAL = (
 )
 
 
-def test_chromium_refusing_root_is_a_failure_with_the_reason(tmp_path: Path, use_browser) -> None:
-    use_browser(webbrowser.Chromium(str(fake_browser(tmp_path, ROOT_REFUSAL))))
+def test_chromium_refusing_root_is_a_failure_with_the_reason(
+    tmp_path: Path, use_browser: UseBrowser
+) -> None:
+    # webbrowser.Chromium is this same class under a second name that typeshed lacks.
+    use_browser(webbrowser.Chrome(str(fake_browser(tmp_path, ROOT_REFUSAL))))
     browser = SystemBrowser()
     assert browser(URL) is False
     assert "root" in browser.last_problem
@@ -68,7 +73,7 @@ def test_chromium_refusing_root_is_a_failure_with_the_reason(tmp_path: Path, use
     assert is_zombie_or_gone(pid_of(tmp_path)) == "gone"  # reaped at once
 
 
-def test_any_quick_failure_is_reported(tmp_path: Path, use_browser) -> None:
+def test_any_quick_failure_is_reported(tmp_path: Path, use_browser: UseBrowser) -> None:
     use_browser(webbrowser.BackgroundBrowser([str(fake_browser(tmp_path, "exit 3")), "%s"]))
     browser = SystemBrowser()
     assert browser(URL) is False
@@ -76,7 +81,7 @@ def test_any_quick_failure_is_reported(tmp_path: Path, use_browser) -> None:
     assert is_zombie_or_gone(pid_of(tmp_path)) == "gone"
 
 
-def test_a_handover_that_exits_zero_is_a_success(tmp_path: Path, use_browser) -> None:
+def test_a_handover_that_exits_zero_is_a_success(tmp_path: Path, use_browser: UseBrowser) -> None:
     use_browser(webbrowser.BackgroundBrowser([str(fake_browser(tmp_path, "exit 0")), "%s"]))
     browser = SystemBrowser()
     assert browser(URL) is True
@@ -85,7 +90,7 @@ def test_a_handover_that_exits_zero_is_a_success(tmp_path: Path, use_browser) ->
 
 
 def test_a_browser_still_running_is_a_success_and_is_reaped_later(
-    tmp_path: Path, use_browser
+    tmp_path: Path, use_browser: UseBrowser
 ) -> None:
     use_browser(webbrowser.BackgroundBrowser([str(fake_browser(tmp_path, "exec sleep 60")), "%s"]))
     browser = SystemBrowser(grace=0.3)
@@ -96,7 +101,7 @@ def test_a_browser_still_running_is_a_success_and_is_reaped_later(
     assert wait_gone(pid) == "gone"  # reaped, not left a zombie
 
 
-def test_a_missing_command_is_a_failure(tmp_path: Path, use_browser) -> None:
+def test_a_missing_command_is_a_failure(tmp_path: Path, use_browser: UseBrowser) -> None:
     use_browser(webbrowser.BackgroundBrowser([str(tmp_path / "nope"), "%s"]))
     browser = SystemBrowser()
     assert browser(URL) is False
