@@ -106,4 +106,5 @@ def test_the_app_has_one_name_and_it_is_not_a_logto_app_id() -> None:
 
     # APP_ID read like Logto's App ID; the Qt/desktop/config name is desktop_app.APP_NAME only.
     assert not hasattr(app, "APP_ID")
-    assert app.APP_NAME == config.APP_NAME == "desktop-app"
+    # vars(): each module's own global, imported from desktop_app (mypy: not a re-export).
+    assert vars(app)["APP_NAME"] == vars(config)["APP_NAME"] == "desktop-app"

@@ -15,7 +15,7 @@ def test_config_error_takes_the_message_first_like_every_error() -> None:
     assert error.field == "app_id"
     assert error.user_message == "The Logto app ID is empty. Enter it."
     with pytest.raises(TypeError):
-        ConfigError("app_id", "The Logto app ID is empty.")  # type: ignore[misc]
+        ConfigError("app_id", "The Logto app ID is empty.")  # type: ignore[call-arg]
 
 
 def test_a_traceback_shows_the_detail_a_window_does_not() -> None:
