@@ -9,6 +9,7 @@ import asyncio
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -30,7 +31,9 @@ class BrowserDidNotStart(RuntimeError):
     """Playwright's driver or Chromium could not be started."""
 
 
-def chromium_signs_in_as(username: str, password: str, threads: list[threading.Thread]):
+def chromium_signs_in_as(
+    username: str, password: str, threads: list[threading.Thread]
+) -> Callable[[str], bool]:
     """A browser opener: a headless Chromium fills Logto's sign-in form on its own thread.
 
     The opener returns only once Chromium has started, and raises if it could not, so a

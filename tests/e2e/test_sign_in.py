@@ -101,7 +101,7 @@ async def test_sign_in_shows_profile_and_keeps_the_session_in_the_keyring(
     assert session.state is State.SIGNED_OUT
     await session.sign_in()
 
-    assert session.state is State.SIGNED_IN
+    assert session.state is State.SIGNED_IN  # type: ignore[comparison-overlap]  # mypy keeps the narrowing across the await
     assert states[-3:] == [State.WAITING_FOR_BROWSER, State.COMPLETING, State.SIGNED_IN]
     profile = session.profile
     assert profile["username"] == "alice"
