@@ -126,6 +126,7 @@ async def test_refresh_faults_keep_the_token_and_never_replay_it(
     inject(fake_idp, "token:refresh_token", fault)
     clock.offset = 2 * 3600  # the access token has expired
     error, state, kept, resend = REFRESH[fault]
+    caught: pytest.ExceptionInfo[DesktopAppError]
     if fault == "refused":
         # Discovery is cached for a client's lifetime: the app starts again, offline.
         await session.close()

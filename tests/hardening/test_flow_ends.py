@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -24,7 +25,7 @@ from tests.fixtures.keyrings import InMemoryKeyring
 from tests.hardening.helpers import FakeBrowser, Sessions, make_settings
 
 
-def _session(idp: FakeIdp, sessions: Sessions, **settings_changes: object) -> AuthSession:
+def _session(idp: FakeIdp, sessions: Sessions, **settings_changes: Any) -> AuthSession:
     """An AuthSession on ``idp`` whose Settings were built directly (no validation)."""
     settings = dataclasses.replace(make_settings(idp.endpoint), **settings_changes)
     browser = FakeBrowser(idp)
@@ -99,7 +100,7 @@ async def test_a_defect_in_the_browser_opener_ends_in_an_error_state_that_can_be
     assert not session.snapshot.busy
     session._open_browser = real
     await session.sign_in()  # the next click works
-    assert session.state is State.SIGNED_IN
+    assert session.state is State.SIGNED_IN  # type: ignore[comparison-overlap]  # mypy keeps the narrowing across the await
 
 
 @pytest.mark.asyncio
