@@ -486,7 +486,7 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
         """The SDK's ``fetchTokenByCode`` minus ``client_secret`` (it posts ``None``, which
         Logto/oidc-provider refuse for a Native app). Nothing else is changed."""
 
-        async def fetchTokenByCode(  # type: ignore[override]
+        async def fetchTokenByCode(
             self,
             clientId: str,
             clientSecret: str | None,
@@ -511,7 +511,7 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
                     raise logto.LogtoException(f"token endpoint: HTTP {resp.status}")
                 return logto.TokenResponse(**(await resp.json()))
 
-    client_module.OidcCore = PublicClientOidcCore  # type: ignore[attr-defined,misc]
+    client_module.OidcCore = PublicClientOidcCore  # type: ignore[attr-defined]
 
     class KeyringSdkStorage(Storage):
         """The SDK's Storage on the same keyring backend as the app's (one entry per key,

@@ -156,7 +156,7 @@ class Children:
         args: Sequence[str],
         *,
         env: dict[str, str] | None = None,
-        on_open: Callable[[str], None] | None = None,
+        on_open: Callable[[str], object] | None = None,  # its return value is not used
         limit: float = CHILD_TIMEOUT,
         retry_crash: bool = True,
     ) -> ChildRun:
