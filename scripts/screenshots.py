@@ -107,7 +107,7 @@ def shoot_callback_pages(suffix: str, scale: float) -> None:
             for scheme in ("light", "dark"):
                 context = browser.new_context(
                     viewport={"width": 620, "height": 460},
-                    color_scheme=scheme,  # type: ignore[arg-type]
+                    color_scheme=scheme,
                     device_scale_factor=scale,
                 )
                 page = context.new_page()
@@ -227,7 +227,10 @@ class Shooter:
         await self.close(d)
 
         # An error: the Logto endpoint cannot be reached.
-        down = {"endpoint": f"http://127.0.0.1:{closed_port()}", "app_id": info.app_id}
+        down: dict[str, object] = {
+            "endpoint": f"http://127.0.0.1:{closed_port()}",
+            "app_id": info.app_id,
+        }
         d = self.build(down, self.person.opener(look_only()))
         await until(lambda: d.view_model.page == "signed_out")
         d.view_model.sign_in()
