@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QPushButton, QSpinBo
 
 from demo.local_idp import LocalIdpInfo
 from desktop_app.app import DesktopApp
+from desktop_app.auth.storage import KeyringStorage
 from desktop_app.config import Settings
 from desktop_app.ui import avatar
 from desktop_app.ui.avatar import AvatarLoader
@@ -185,7 +186,8 @@ def test_demo_runs_leave_no_orphan_in_the_keyring(
     port = first.local_idp_info.endpoint.rsplit(":", 1)[1]
     session = first.view_model.session
     assert session is not None
-    service = session.storage.service  # type: ignore[attr-defined]
+    assert isinstance(session.storage, KeyringStorage)  # the demo keeps its session too
+    service = session.storage.service
     assert service == demo_keyring_service(app_id)
     assert port not in service  # the random port would make every run a new entry
     # A previous run's session (its provider is gone): removed at start, not restored.
@@ -244,7 +246,7 @@ def picture_server() -> Iterator[str]:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    image.save(buffer, b"PNG")
     png = bytes(data.data())
 
     class Handler(http.server.BaseHTTPRequestHandler):

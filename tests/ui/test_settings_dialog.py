@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import (
     QApplication,
+    QCheckBox,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -398,6 +399,7 @@ def test_every_field_has_a_label_buddy_with_its_own_mnemonic(qtbot: Any) -> None
     keys: list[str] = []
     for name, field in dialog._fields.items():  # every field the dialog edits
         if name in {"session_only", "organizations"}:
+            assert isinstance(field, QCheckBox)
             text = field.text()  # a check box is its own label
         else:
             assert field in buddies, f"{name} has no label buddy"

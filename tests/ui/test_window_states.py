@@ -4,10 +4,12 @@ said, what has the focus, what the keyboard does."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtGui import QAccessible, QAccessibleEvent
+from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QWidget
 
 from desktop_app.auth.state import State
 from tests.ui.conftest import find
@@ -223,8 +225,10 @@ def test_the_smallest_window_scrolls_instead_of_clipping(window_for: WindowFor, 
     window.resize(window.minimumSize())
     qtbot.waitUntil(lambda: window.size() == window.minimumSize())
     page = window.pages.currentWidget()
+    assert isinstance(page, QScrollArea)
     hint = find(window, "Hint", QLabel)
     content = page.widget()
+    assert content is not None
     # The page is as tall as its content needs (so nothing is cut), and scrolls to show it.
     assert content.height() >= content.minimumSizeHint().height()
     assert hint.height() >= hint.heightForWidth(hint.width())
@@ -341,16 +345,24 @@ def test_a_notice_is_not_all_bold_and_an_error_headline_is(window_for: WindowFor
     assert not find(window, "What to do", QLabel).font().bold()
 
 
+def activate_layout(widget: QWidget | None) -> None:
+    """Lay ``widget`` out now (Qt would on its next event), so geometries can be compared."""
+    assert widget is not None
+    layout = widget.layout()
+    assert layout is not None
+    layout.activate()
+
+
 def test_banners_do_not_move_the_page(window_for: WindowFor, qtbot: Any) -> None:
     session = FakeSession()
     window = window_for(session)
     before = window.pages.geometry()
     window.vm.show_notice("Signed out.")
     qtbot.waitUntil(window.banner.isVisible)
-    window.centralWidget().layout().activate()
+    activate_layout(window.centralWidget())
     assert window.pages.geometry() == before
     window.banner_close.click()
-    window.centralWidget().layout().activate()
+    activate_layout(window.centralWidget())
     assert window.pages.geometry() == before
 
 
@@ -438,20 +450,20 @@ def test_every_state_has_named_controls_and_is_announced(
     window_for: WindowFor, qtbot: Any, monkeypatch: Any
 ) -> None:
     from desktop_app.errors import DesktopAppError
-    from desktop_app.ui import main_window
 
     events: list[Any] = []
-    real = main_window.QAccessible.updateAccessibility
-    monkeypatch.setattr(
-        main_window.QAccessible,
-        "updateAccessibility",
-        lambda event: (events.append(event.type()), real(event)),
-    )
+    real = QAccessible.updateAccessibility  # the class main_window announces through
+
+    def record(event: QAccessibleEvent) -> None:
+        events.append(event.type())
+        real(event)
+
+    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
     unconfigured = window_for()
     assert accessible_tree_problems(unconfigured) == []
     session = FakeSession()
     window = window_for(session)
-    states = [
+    states: list[Callable[[], object]] = [
         lambda: session.emit(State.SIGNED_OUT),
         lambda: waiting(session),
         lambda: waiting(session, sign_in_url=URL, browser_opened=False),
@@ -469,6 +481,4 @@ def test_every_state_has_named_controls_and_is_announced(
         assert window.last_announcement != announced or len(events) == before, window.vm.page
         if window.vm.page == "error":
             assert "Nope." in window.last_announcement  # the banner is read out
-    from PySide6.QtGui import QAccessible
-
     assert QAccessible.Event.Alert in events

@@ -106,7 +106,7 @@ def test_a_very_long_name_and_endpoint_never_widen_the_window(window_for: Window
 def test_the_window_shrinks_back_after_a_long_endpoint(window_for: WindowFor) -> None:
     long = FakeSession(Settings(endpoint="https://" + "b" * 5000 + ".example", app_id="app"))
     window = window_for(long)
-    window.vm.set_session(FakeSession())
+    window.vm.set_session(FakeSession())  # type: ignore[arg-type]  # stands in for AuthSession
     window.adjustSize()
     assert window.width() < 1000
 
