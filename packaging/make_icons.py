@@ -51,7 +51,8 @@ def render_svg(size: int, dest: Path) -> None:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     renderer.render(painter)
     painter.end()
-    if not image.save(str(dest), b"PNG"):
+    # PySide6 types the format as bytes, but only a str works at run time.
+    if not image.save(str(dest), "PNG"):  # type: ignore[call-overload]
         raise SystemExit(f"could not write {dest}")
 
 
