@@ -246,7 +246,8 @@ def picture_server() -> Iterator[str]:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, b"PNG")
+    # PySide6 types the format as bytes, but only a str works at run time.
+    image.save(buffer, "PNG")  # type: ignore[call-overload]
     png = bytes(data.data())
 
     class Handler(http.server.BaseHTTPRequestHandler):

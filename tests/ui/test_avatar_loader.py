@@ -24,7 +24,8 @@ def _png() -> bytes:
     image.fill(QColor("green"))
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, b"PNG")
+    # PySide6 types the format as bytes, but only a str works at run time.
+    image.save(buffer, "PNG")  # type: ignore[call-overload]
     return bytes(buffer.data().data())
 
 
