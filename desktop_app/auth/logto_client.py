@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
@@ -100,7 +100,10 @@ def organization_resource(organization_id: str) -> str:
     return f"{_ORG_URN}{organization_id}"
 
 
-_SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
+SESSION_KEYS: Final = frozenset({"idToken", "refreshToken", "accessTokenMap"})
+"""The SDK's storage keys that make a signed-in session: the ones a store keeps beyond the
+process (:class:`~desktop_app.auth.storage.KeyringStorage`) and a new sign-in replaces.
+``signInSession`` (the PKCE verifier and state) is deliberately not one of them."""
 
 
 @dataclass(frozen=True)
@@ -756,7 +759,7 @@ class LogtoNativeClient:
         async with self._refresh_lock, self.guard.hold():
             # The previous session as stored now: another process may have rotated it.
             await self._reload()
-            previous = {key: self.storage.get(key) for key in _SESSION_KEYS}
+            previous = {key: self.storage.get(key) for key in SESSION_KEYS}
             stored = False
             try:
                 code = _code_from(callback_url, session)
@@ -809,7 +812,7 @@ class LogtoNativeClient:
             logger.warning("Could not end the previous account's session at Logto: %s", exc.message)
 
     def _forget_tokens(self) -> None:
-        for key in _SESSION_KEYS:
+        for key in SESSION_KEYS:
             self.storage.delete(key)
 
     def _sign_in_session(self) -> SignInSession | None:
@@ -1124,6 +1127,7 @@ def _advice_for(error: str) -> str:
 
 
 __all__ = [
+    "SESSION_KEYS",
     "AccessTokenMap",
     "InteractionMode",
     "LogtoNativeClient",
