@@ -306,16 +306,28 @@ def _unreadable(what: str, status: int | None) -> IdpError:
     )
 
 
-def idp_error(what: str, status: int, payload: object) -> IdpError:
-    """An OAuth error body (RFC 6749 5.2) or Logto's ``{code, message}`` as a typed error."""
-    error = description = ""
-    if isinstance(payload, dict):
-        error = str(payload.get("error") or payload.get("code") or "")
-        description = str(payload.get("error_description") or payload.get("message") or "")
+def oauth_error(payload: object) -> tuple[str, str]:
+    """``(error, error_description)`` of an OAuth error body (RFC 6749 5.2) or of Logto's
+    ``{code, message}`` (its ``oidc.`` prefix dropped); empty strings when ``payload`` (parsed
+    JSON, or the raw body as text or bytes) is not one, e.g. an HTML error page."""
+    if isinstance(payload, str | bytes):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return "", ""
+    if not isinstance(payload, dict):
+        return "", ""
+    error = str(payload.get("error") or payload.get("code") or "").removeprefix("oidc.")
+    description = str(payload.get("error_description") or payload.get("message") or "")
     # Descriptions are written by the IdP for people; keep them short and single-line.
-    description = " ".join(description.split())[:300]
+    return error, " ".join(description.split())[:300]
+
+
+def idp_error(what: str, status: int, payload: object) -> IdpError:
+    """An OAuth error body (see :func:`oauth_error`) as a typed error."""
+    error, description = oauth_error(payload)
     # Only the token endpoint (and revocation) speak about grants; elsewhere it is just an error.
-    if error in {"invalid_grant", "oidc.invalid_grant"} and what in {"token", "revocation"}:
+    if error == "invalid_grant" and what in {"token", "revocation"}:
         return InvalidGrantError(
             "Your session has expired or was ended.",
             error=error,
@@ -323,7 +335,6 @@ def idp_error(what: str, status: int, payload: object) -> IdpError:
             status=status,
             advice="Please sign in again.",
         )
-    error = error.removeprefix("oidc.")
     if what == "token" and error in {"invalid_client", "unauthorized_client"}:
         # The sign-in itself was accepted, so the app exists: Logto wants a client secret (a
         # Traditional web app) or does not let this app type sign people in. A public client

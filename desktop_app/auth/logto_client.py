@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import time
@@ -55,7 +54,7 @@ import pydantic
 from logto.LogtoClient import AccessToken, AccessTokenMap, SignInSession
 from logto.OidcCore import OidcCore
 
-from desktop_app.auth.http import Http, web_origin
+from desktop_app.auth.http import Http, oauth_error, web_origin
 from desktop_app.auth.refresh_guard import RefreshGuard
 from desktop_app.errors import (
     AuthorizationError,
@@ -633,7 +632,7 @@ class LogtoNativeClient:
             return
         if status == 200:
             return
-        error, description = _error_in(body)
+        error, description = oauth_error(body)
         raise self._refusal(request, status, error, description, body.lower())
 
     async def push_authorization_request(self, request: SignInRequest) -> PushedRequest:
@@ -1080,20 +1079,6 @@ class LogtoNativeClient:
         finally:
             await self.storage.clear()
         return SignOutResult(revoked=revoked, end_session_url=end_session_url, problem=problem)
-
-
-def _error_in(body: str) -> tuple[str, str]:
-    """``(error, error_description)`` from an OAuth JSON error body (or Logto's ``code`` and
-    ``message``); empty strings when the body is not one (an HTML error page, say)."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return "", ""
-    if not isinstance(payload, dict):
-        return "", ""
-    error = str(payload.get("error") or payload.get("code") or "").removeprefix("oidc.")
-    description = str(payload.get("error_description") or payload.get("message") or "")
-    return error, " ".join(description.split())[:300]
 
 
 # Refusals the authorization endpoint sends back to the redirect URI (RFC 6749 4.1.2.1, OIDC
