@@ -123,7 +123,12 @@ def _shown(text: str, limit: int = 60) -> str:
 def validate_endpoint(value: object) -> str:
     """A Logto endpoint: ``https://host[:port]``, or http only on a loopback host (a local Logto
     or test server). Logto serves OIDC at ``<endpoint>/oidc`` from the host's root, so an
-    endpoint has no path; the host must be a DNS name (RFC 1123, IDNs as punycode) or an IP."""
+    endpoint has no path; the host must be a DNS name (RFC 1123, IDNs as punycode) or an IP.
+
+    The one rule for an endpoint's spelling: settings, the keyring service name
+    (:func:`~desktop_app.auth.storage.service_name_for`) and the client's issuer all use what
+    this returns, so ``HTTPS://Tenant.Logto.App:443/`` and ``https://tenant.logto.app`` are one
+    tenant everywhere. Raises :class:`ConfigError` naming what is wrong."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
             "The Logto endpoint is not set.",
@@ -164,20 +169,6 @@ def validate_endpoint(value: object) -> str:
             advice="Use https; plain http is only allowed for a Logto running on this machine.",
             field="endpoint",
         )
-    path = parts.path.rstrip("/")
-    if path.endswith("/oidc"):
-        raise ConfigError(
-            "The Logto endpoint must not end in /oidc.",
-            advice=f"Use {_short(text[: text.rstrip('/').rfind('/oidc')])} instead: "
-            "/oidc is added for you.",
-            field="endpoint",
-        )
-    if path:
-        raise ConfigError(
-            f"The Logto endpoint must not have a path ({_shown(path, 40)}).",
-            advice="Use only the address, e.g. https://your-tenant.logto.app.",
-            field="endpoint",
-        )
     try:
         port = parts.port
     except ValueError:
@@ -188,10 +179,28 @@ def validate_endpoint(value: object) -> str:
             advice="Use a port from 1 to 65535, or none, e.g. https://auth.example.com:8443.",
             field="endpoint",
         )
+    # The one spelling of an endpoint, which is also its web origin (RFC 6454 6.1): the issuer
+    # Logto names, ``<endpoint>/oidc``, is compared as a string (OIDC Discovery 4.3), and the
+    # keyring entry is named after it, so a default port is dropped rather than kept.
     netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
+    if port is not None and (parts.scheme, port) not in {("http", 80), ("https", 443)}:
         netloc += f":{port}"
-    return f"{parts.scheme}://{netloc}"
+    endpoint = f"{parts.scheme}://{netloc}"
+    path = parts.path.rstrip("/")
+    if path.endswith("/oidc"):
+        raise ConfigError(
+            "The Logto endpoint must not end in /oidc.",
+            advice=f"Use {_short(endpoint)} instead: /oidc is added for you.",
+            field="endpoint",
+        )
+    if path:
+        raise ConfigError(
+            f"The Logto endpoint must not have a path ({_shown(path, 40)}).",
+            advice=f"A Logto endpoint is an address with no path: try {_short(endpoint)}, or "
+            "copy the endpoint from the Logto Console.",
+            field="endpoint",
+        )
+    return endpoint
 
 
 def _validate_host(hostname: str) -> str:

@@ -32,7 +32,8 @@ and its fix:
 6. No ``nonce``, no RFC 9207 ``iss`` check, no check that userinfo ``sub`` equals the ID token's.
    All three are added (OIDC Core 3.1.2.1, 3.1.3.7, 5.3.2; RFC 9207 2.4).
 7. ``signOut`` only builds a URL. We also revoke the refresh token (RFC 7009) and wipe storage.
-8. An endpoint with a trailing slash gives ``//oidc`` URLs; the endpoint is normalised first.
+8. An endpoint with a trailing slash gives ``//oidc`` URLs; the endpoint is spelled first as the
+   settings spell it (:func:`~desktop_app.config.validate_endpoint`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from logto.OidcCore import OidcCore
 
 from desktop_app.auth.http import Http, oauth_error, web_origin
 from desktop_app.auth.refresh_guard import RefreshGuard
+from desktop_app.config import validate_endpoint
 from desktop_app.errors import (
     AuthorizationError,
     ConfigError,
@@ -463,24 +465,13 @@ def _code_from(callback_url: str, session: SignInSession) -> str:
 
 def _not_logto(endpoint: str, status: int | None) -> IdpError:
     """An HTTP server answered, but it is not Logto (or not at this address)."""
-    parts = urlsplit(endpoint)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    if parts.path.strip("/"):
-        advice = (
-            f"A Logto endpoint is an address with no path: try {origin}, or copy the endpoint "
-            "from the Logto Console into Settings."
-        )
-    else:
-        advice = (
-            "Copy the endpoint from the Logto Console into Settings: it looks like "
-            "https://your-tenant.logto.app, or your own Logto's address with no path."
-        )
     return IdpError(
         f"{endpoint} is not a Logto endpoint: it does not publish Logto's sign-in settings "
         "(at /oidc/.well-known/openid-configuration).",
         error="not_logto",
         status=status,
-        advice=advice,
+        advice="Copy the endpoint from the Logto Console into Settings: it looks like "
+        "https://your-tenant.logto.app, or your own Logto's address with no path.",
     )
 
 
@@ -508,7 +499,7 @@ class LogtoNativeClient:
         lock_path: Path | None = None,
         ui_locales: tuple[str, ...] = (),
     ) -> None:
-        endpoint = endpoint.rstrip("/")  # defect 8
+        endpoint = validate_endpoint(endpoint)  # defect 8: the settings' one spelling
         self.ui_locales = tuple(ui_locales)
         self.endpoint = endpoint
         self.app_id = app_id

@@ -40,7 +40,6 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Self, TypeVar
-from urllib.parse import urlsplit
 
 import keyring
 import keyring.backend
@@ -48,6 +47,7 @@ from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
 from logto import Storage
 
 from desktop_app.auth.logto_client import SESSION_KEYS
+from desktop_app.config import validate_endpoint
 from desktop_app.errors import (
     ConfigError,
     KeyringUnavailableError,
@@ -102,32 +102,14 @@ def service_name_for(endpoint: str, app_id: str) -> str:
     """The keyring service name for one Logto tenant and app, e.g.
     ``desktop_app:https://tenant.logto.app#app-id``.
 
-    The endpoint is normalised (lower-case scheme and host, default port dropped, no trailing
-    slash, no query or fragment) so that spellings of the same tenant share an entry, while two
-    tenants or two apps never do. Raises :class:`ConfigError` for an unusable endpoint or app id.
+    The endpoint is spelled as :func:`~desktop_app.config.validate_endpoint` spells it (the
+    settings' rule), so spellings of the same tenant share an entry, while two tenants or two
+    apps never do. Raises :class:`ConfigError` for an unusable endpoint or app id.
     """
     app = app_id.strip()
     if not app:
         raise ConfigError("The Logto app ID is empty.", field="app_id")
-    try:
-        parts = urlsplit(endpoint.strip())
-        port = parts.port
-    except ValueError:
-        parts, port = None, None
-    if parts is None or parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(
-            "The Logto endpoint is not an http(s) URL.",
-            advice="Use the endpoint shown in the Logto console, e.g. https://tenant.logto.app.",
-            field="endpoint",
-        )
-    scheme = parts.scheme.lower()
-    host = parts.hostname.lower()  # urlsplit already lower-cases hostname; keep it explicit
-    if ":" in host:
-        host = f"[{host}]"  # an IPv6 literal
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        host = f"{host}:{port}"
-    path = parts.path.rstrip("/")
-    return f"{SERVICE_PREFIX}{scheme}://{host}{path}#{app}"
+    return f"{SERVICE_PREFIX}{validate_endpoint(endpoint)}#{app}"
 
 
 class TokenStorage(Storage):

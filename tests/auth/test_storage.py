@@ -234,8 +234,8 @@ def test_service_names_differ_per_tenant_and_app() -> None:
         service_name_for("https://two.logto.app", "app-a"),
         service_name_for("https://one.logto.app", "app-b"),
         service_name_for("https://one.logto.app:8443", "app-a"),
-        service_name_for("http://one.logto.app", "app-a"),
-        service_name_for("https://one.logto.app/tenant", "app-a"),
+        service_name_for("http://localhost", "app-a"),
+        service_name_for("https://localhost", "app-a"),
     }
     assert len(names) == 6
 
@@ -254,11 +254,8 @@ def test_service_name_normalises_the_endpoint(spelling: str) -> None:
     assert service_name_for(spelling, "app-a") == "desktop_app:https://one.logto.app#app-a"
 
 
-def test_service_name_keeps_port_and_path() -> None:
-    assert (
-        service_name_for("http://LOCALHOST:3001/Base/", "a")
-        == "desktop_app:http://localhost:3001/Base#a"
-    )
+def test_service_name_keeps_the_port() -> None:
+    assert service_name_for("http://LOCALHOST:3001/", "a") == "desktop_app:http://localhost:3001#a"
     assert service_name_for("http://[::1]:3001", "a") == "desktop_app:http://[::1]:3001#a"
 
 
@@ -269,6 +266,7 @@ def test_service_name_keeps_port_and_path() -> None:
         ("ftp://one.logto.app", "a", "endpoint"),
         ("https://", "a", "endpoint"),
         ("https://one.logto.app:99999", "a", "endpoint"),
+        ("https://one.logto.app/tenant", "a", "endpoint"),  # a Logto endpoint has no path
         ("https://one.logto.app", "  ", "app_id"),
     ],
 )

@@ -177,11 +177,14 @@ async def test_a_server_that_is_not_logto_is_named_so(not_logto: str, sessions: 
 async def test_an_endpoint_with_a_path_says_what_an_endpoint_looks_like(
     fake_idp: FakeIdp, sessions: Sessions
 ) -> None:
-    session = sessions(endpoint=f"{fake_idp.endpoint}/app")
-    with pytest.raises(IdpError) as caught:
-        await session.sign_in()
-    assert "is not a Logto endpoint" in caught.value.message
+    # Refused before anything is sent (the settings' rule, wherever the settings came from).
+    before = sum(fake_idp.requests.values())
+    with pytest.raises(ConfigError) as caught:
+        sessions(endpoint=f"{fake_idp.endpoint}/app")
+    assert caught.value.field == "endpoint"
+    assert "must not have a path" in caught.value.message
     assert f"try {fake_idp.endpoint}," in caught.value.advice
+    assert sum(fake_idp.requests.values()) == before
     no_jargon(caught.value)
 
 
