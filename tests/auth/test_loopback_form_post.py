@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -36,18 +37,13 @@ ORIGIN = "https://tenant.logto.example"
 FORM = "application/x-www-form-urlencoded"
 
 
-@contextlib.asynccontextmanager
-async def form_post_waiting(
-    **kwargs: float,
-) -> AsyncIterator[tuple[LoopbackReceiver, asyncio.Task[AuthorizationResponse]]]:
-    async with LoopbackReceiver(form_post_origin=ORIGIN, **kwargs) as receiver:  # type: ignore[arg-type]
-        task = asyncio.create_task(receiver.wait(STATE))
-        try:
-            yield receiver, task
-        finally:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+def form_post_waiting(
+    **kwargs: Any,
+) -> contextlib.AbstractAsyncContextManager[
+    tuple[LoopbackReceiver, asyncio.Task[AuthorizationResponse]]
+]:
+    """:func:`waiting`, with the receiver in form_post mode for ``ORIGIN``."""
+    return waiting(form_post_origin=ORIGIN, **kwargs)
 
 
 async def post(
@@ -351,15 +347,9 @@ async def start_waiting(
         calls.append(1)
         return target
 
-    async with LoopbackReceiver(form_post_origin=ORIGIN) as receiver:
-        receiver.set_start_handler(start)
-        task = asyncio.create_task(receiver.wait(STATE))
-        try:
-            yield receiver, task, calls
-        finally:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+    async with form_post_waiting() as (receiver, task):
+        receiver.set_start_handler(start)  # before the wait task first runs
+        yield receiver, task, calls
 
 
 @pytest.mark.asyncio
