@@ -7,8 +7,6 @@ what the app shows is what the next start restores.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from desktop_app.auth.session import AuthSession, State
@@ -115,11 +113,7 @@ async def test_a_sign_in_without_a_previous_account_still_ends_signed_out(
 ) -> None:
     backend = InMemoryKeyring()
     session = sessions(backend=backend)
-    session._open_browser = lambda url: True
-    opened = asyncio.Event()
-    session.subscribe(lambda snapshot: opened.set() if snapshot.sign_in_url else None)
-    task = asyncio.ensure_future(session.sign_in())
-    await opened.wait()
+    task = await sign_in_left_waiting(session)
     session.cancel()
     with pytest.raises(SignInCancelled):
         await task
