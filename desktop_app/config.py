@@ -121,14 +121,29 @@ def _shown(text: str, limit: int = 60) -> str:
 
 
 def validate_endpoint(value: object) -> str:
-    """A Logto endpoint: ``https://host[:port]``, or http only on a loopback host (a local Logto
-    or test server). Logto serves OIDC at ``<endpoint>/oidc`` from the host's root, so an
-    endpoint has no path; the host must be a DNS name (RFC 1123, IDNs as punycode) or an IP.
+    """A Logto endpoint the settings accept: :func:`endpoint_spelling`, and ``https``, or http
+    only on a loopback host (a local Logto or test server)."""
+    endpoint = endpoint_spelling(value)
+    parts = urlsplit(endpoint)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise ConfigError(
+            f"The Logto endpoint {_shown(str(value).strip())} uses plain http on a non-local host.",
+            advice="Use https; plain http is only allowed for a Logto running on this machine.",
+            field="endpoint",
+        )
+    return endpoint
 
-    The one rule for an endpoint's spelling: settings, the keyring service name
-    (:func:`~desktop_app.auth.storage.service_name_for`) and the client's issuer all use what
-    this returns, so ``HTTPS://Tenant.Logto.App:443/`` and ``https://tenant.logto.app`` are one
-    tenant everywhere. Raises :class:`ConfigError` naming what is wrong."""
+
+def endpoint_spelling(value: object) -> str:
+    """The one spelling of a Logto endpoint, ``scheme://host[:port]``: lower-case scheme and
+    host, an IDN as punycode, an IP literal in its short form, no default port, no trailing
+    slash. Logto serves OIDC at ``<endpoint>/oidc`` from the host's root, so an endpoint has no
+    path; the host must be a DNS name (RFC 1123) or an IP.
+
+    Settings (:func:`validate_endpoint`), the keyring service name
+    (:func:`~desktop_app.auth.storage.service_name_for`) and the client's issuer all use it, so
+    ``HTTPS://Tenant.Logto.App:443/`` and ``https://tenant.logto.app`` are one tenant
+    everywhere. Raises :class:`ConfigError` naming what is wrong."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
             "The Logto endpoint is not set.",
@@ -163,12 +178,6 @@ def validate_endpoint(value: object) -> str:
             field="endpoint",
         )
     host = _validate_host(parts.hostname)
-    if parts.scheme == "http" and not _is_loopback(host):
-        raise ConfigError(
-            f"The Logto endpoint {_shown(text)} uses plain http on a non-local host.",
-            advice="Use https; plain http is only allowed for a Logto running on this machine.",
-            field="endpoint",
-        )
     try:
         port = parts.port
     except ValueError:

@@ -33,7 +33,7 @@ and its fix:
    All three are added (OIDC Core 3.1.2.1, 3.1.3.7, 5.3.2; RFC 9207 2.4).
 7. ``signOut`` only builds a URL. We also revoke the refresh token (RFC 7009) and wipe storage.
 8. An endpoint with a trailing slash gives ``//oidc`` URLs; the endpoint is spelled first as the
-   settings spell it (:func:`~desktop_app.config.validate_endpoint`).
+   settings spell it (:func:`~desktop_app.config.endpoint_spelling`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from logto.OidcCore import OidcCore
 
 from desktop_app.auth.http import Http, oauth_error, web_origin
 from desktop_app.auth.refresh_guard import RefreshGuard
-from desktop_app.config import validate_endpoint
+from desktop_app.config import endpoint_spelling
 from desktop_app.errors import (
     AuthorizationError,
     ConfigError,
@@ -499,7 +499,7 @@ class LogtoNativeClient:
         lock_path: Path | None = None,
         ui_locales: tuple[str, ...] = (),
     ) -> None:
-        endpoint = validate_endpoint(endpoint)  # defect 8: the settings' one spelling
+        endpoint = endpoint_spelling(endpoint)  # defect 8: the settings' one spelling
         self.ui_locales = tuple(ui_locales)
         self.endpoint = endpoint
         self.app_id = app_id

@@ -47,7 +47,7 @@ from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
 from logto import Storage
 
 from desktop_app.auth.logto_client import SESSION_KEYS
-from desktop_app.config import validate_endpoint
+from desktop_app.config import endpoint_spelling
 from desktop_app.errors import (
     ConfigError,
     KeyringUnavailableError,
@@ -102,14 +102,14 @@ def service_name_for(endpoint: str, app_id: str) -> str:
     """The keyring service name for one Logto tenant and app, e.g.
     ``desktop_app:https://tenant.logto.app#app-id``.
 
-    The endpoint is spelled as :func:`~desktop_app.config.validate_endpoint` spells it (the
-    settings' rule), so spellings of the same tenant share an entry, while two tenants or two
+    The endpoint is spelled as :func:`~desktop_app.config.endpoint_spelling` spells it (as the
+    settings do), so spellings of the same tenant share an entry, while two tenants or two
     apps never do. Raises :class:`ConfigError` for an unusable endpoint or app id.
     """
     app = app_id.strip()
     if not app:
         raise ConfigError("The Logto app ID is empty.", field="app_id")
-    return f"{SERVICE_PREFIX}{validate_endpoint(endpoint)}#{app}"
+    return f"{SERVICE_PREFIX}{endpoint_spelling(endpoint)}#{app}"
 
 
 class TokenStorage(Storage):

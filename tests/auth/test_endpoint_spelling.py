@@ -1,4 +1,4 @@
-"""One spelling of a Logto endpoint (config.validate_endpoint) for every place that uses one:
+"""One spelling of a Logto endpoint (config.endpoint_spelling) for every place that uses one:
 the saved settings, the keyring service name and the client's issuer. The three were written
 separately once and disagreed on a default port, an IDN host and an IPv6 literal, so one
 tenant could get two keyring entries, or an issuer that never matches Logto's."""
@@ -28,6 +28,7 @@ SPELLINGS = [
 
 @pytest.mark.parametrize(("typed", "endpoint"), SPELLINGS)
 def test_every_caller_spells_the_endpoint_the_same(typed: str, endpoint: str) -> None:
+    assert config.endpoint_spelling(typed) == endpoint
     assert config.validate_endpoint(typed) == endpoint
     assert config.validate({"endpoint": typed, "app_id": "app"}).endpoint == endpoint
     assert service_name_for(typed, "app") == f"desktop_app:{endpoint}#app"
@@ -50,6 +51,7 @@ def test_a_saved_endpoint_keeps_its_keyring_entry(typed: str, endpoint: str) -> 
 )
 def test_what_the_settings_refuse_no_caller_accepts(typed: str) -> None:
     for use in (
+        config.endpoint_spelling,
         config.validate_endpoint,
         lambda e: service_name_for(e, "app"),
         lambda e: LogtoNativeClient(e, "app", SessionOnlyStorage()),
@@ -57,3 +59,16 @@ def test_what_the_settings_refuse_no_caller_accepts(typed: str) -> None:
         with pytest.raises(ConfigError) as caught:
             use(typed)
         assert caught.value.field == "endpoint"
+
+
+def test_plain_http_off_this_machine_is_refused_by_the_settings_only() -> None:
+    # A policy for what a person may type (tokens over plain http); the spelling is the same, so
+    # a test provider reachable only through a proxy can still be used by the client.
+    typed = "http://Auth.Example.com:80/"
+    with pytest.raises(ConfigError, match="plain http"):
+        config.validate_endpoint(typed)
+    assert config.endpoint_spelling(typed) == "http://auth.example.com"
+    assert service_name_for(typed, "app") == "desktop_app:http://auth.example.com#app"
+    assert LogtoNativeClient(typed, "app", SessionOnlyStorage()).issuer == (
+        "http://auth.example.com/oidc"
+    )
