@@ -41,7 +41,7 @@ app's figures are not the browser's.
 
 The browser is Debian's /usr/bin/chromium driven by Playwright in this (parent) process, so
 none of it counts towards the app's figures; the keyring is a file backend
-(:mod:`bench.file_keyring`) shared through ``PYTHON_KEYRING_BACKEND``.
+(:mod:`tests.fixtures.file_keyring`) shared through ``PYTHON_KEYRING_BACKEND``.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class Children:
             XDG_STATE_HOME=str(home / ".local" / "state"),
             TMPDIR=str(tmp / "run"),  # QLocalServer (single instance) sockets live here
             QT_QPA_PLATFORM=platform_name,
-            PYTHON_KEYRING_BACKEND="bench.file_keyring.FileKeyring",
+            PYTHON_KEYRING_BACKEND="tests.fixtures.file_keyring.FileKeyring",
             PYTHONFAULTHANDLER="1",  # a crash leaves its Python stacks in the child's log
         )
         env.pop("PYTHONDONTWRITEBYTECODE")
@@ -750,7 +750,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "the code exchange (Logto refuses it for a Native app), storing its session in the same "
         "keyring backend as the app. Stall = largest gap of a 10 ms "
         "timer minus 10 ms; stall targets apply to the app's median. Keyring: a file backend "
-        "(bench/file_keyring.py), not the Secret Service."
+        "(tests/fixtures/file_keyring.py), not the Secret Service."
     )
     missed = [r.metric for r in rows if r.passed is False]
     print("\nTargets missed: " + ("; ".join(missed) if missed else "none"))

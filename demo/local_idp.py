@@ -64,6 +64,28 @@ def _users(data: Any) -> tuple[LocalIdpUser, ...]:
     return tuple(LocalIdpUser(str(user["username"]), str(user["password"])) for user in data)
 
 
+def _password_of(users: Sequence[LocalIdpUser], username: str) -> str:
+    for user in users:
+        if user.username == username:
+            return user.password
+    raise KeyError(username)
+
+
+def _strings(data: Mapping[str, Any], *names: str) -> dict[str, str]:
+    """``data``'s values for ``names`` as strings (KeyError for a missing one)."""
+    return {name: str(data[name]) for name in names}
+
+
+# What the ready line says of an OAuth 2.0 client, for the connector and for the upstream alike.
+_OAUTH_CLIENT_FIELDS = (
+    "authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "client_id",
+    "token_endpoint_auth_method",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SocialConnectorInfo:
     """The OAuth2 social connector the provider runs (its Logto configuration, minus the secret).
@@ -91,17 +113,16 @@ class SocialConnectorInfo:
         """One entry of the ready line's ``social_connectors``."""
         scope = data.get("scope")
         return cls(
-            id=str(data["id"]),
-            target=str(data["target"]),
-            name=str(data["name"]),
-            direct_sign_in=str(data["direct_sign_in"]),
-            callback_uri=str(data["callback_uri"]),
-            authorization_endpoint=str(data["authorization_endpoint"]),
-            token_endpoint=str(data["token_endpoint"]),
-            userinfo_endpoint=str(data["userinfo_endpoint"]),
-            client_id=str(data["client_id"]),
-            token_endpoint_auth_method=str(data["token_endpoint_auth_method"]),
-            token_endpoint_response_type=str(data["token_endpoint_response_type"]),
+            **_strings(
+                data,
+                "id",
+                "target",
+                "name",
+                "direct_sign_in",
+                "callback_uri",
+                *_OAUTH_CLIENT_FIELDS,
+                "token_endpoint_response_type",
+            ),
             scope=None if scope is None else str(scope),
             profile_map={str(k): str(v) for k, v in data.get("profile_map", {}).items()},
         )
@@ -122,22 +143,13 @@ class UpstreamInfo:
 
     def password_of(self, username: str) -> str:
         """The password of an upstream test user (KeyError if there is no such user)."""
-        for user in self.users:
-            if user.username == username:
-                return user.password
-        raise KeyError(username)
+        return _password_of(self.users, username)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> UpstreamInfo:
         """The ready line's ``upstream`` object."""
         return cls(
-            endpoint=str(data["endpoint"]),
-            authorization_endpoint=str(data["authorization_endpoint"]),
-            token_endpoint=str(data["token_endpoint"]),
-            userinfo_endpoint=str(data["userinfo_endpoint"]),
-            client_id=str(data["client_id"]),
-            token_endpoint_auth_method=str(data["token_endpoint_auth_method"]),
-            token_response_type=str(data["token_response_type"]),
+            **_strings(data, "endpoint", *_OAUTH_CLIENT_FIELDS, "token_response_type"),
             users=_users(data.get("users", ())),
         )
 
@@ -171,10 +183,7 @@ class LocalIdpInfo:
 
     def password_of(self, username: str) -> str:
         """The password of a test user (KeyError if there is no such user)."""
-        for user in self.users:
-            if user.username == username:
-                return user.password
-        raise KeyError(username)
+        return _password_of(self.users, username)
 
     @classmethod
     def from_ready_line(cls, line: str) -> LocalIdpInfo:

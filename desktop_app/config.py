@@ -121,9 +121,29 @@ def _shown(text: str, limit: int = 60) -> str:
 
 
 def validate_endpoint(value: object) -> str:
-    """A Logto endpoint: ``https://host[:port]``, or http only on a loopback host (a local Logto
-    or test server). Logto serves OIDC at ``<endpoint>/oidc`` from the host's root, so an
-    endpoint has no path; the host must be a DNS name (RFC 1123, IDNs as punycode) or an IP."""
+    """A Logto endpoint the settings accept: :func:`endpoint_spelling`, and ``https``, or http
+    only on a loopback host (a local Logto or test server)."""
+    endpoint = endpoint_spelling(value)
+    parts = urlsplit(endpoint)
+    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+        raise ConfigError(
+            f"The Logto endpoint {_shown(str(value).strip())} uses plain http on a non-local host.",
+            advice="Use https; plain http is only allowed for a Logto running on this machine.",
+            field="endpoint",
+        )
+    return endpoint
+
+
+def endpoint_spelling(value: object) -> str:
+    """The one spelling of a Logto endpoint, ``scheme://host[:port]``: lower-case scheme and
+    host, an IDN as punycode, an IP literal in its short form, no default port, no trailing
+    slash. Logto serves OIDC at ``<endpoint>/oidc`` from the host's root, so an endpoint has no
+    path; the host must be a DNS name (RFC 1123) or an IP.
+
+    Settings (:func:`validate_endpoint`), the keyring service name
+    (:func:`~desktop_app.auth.storage.service_name_for`) and the client's issuer all use it, so
+    ``HTTPS://Tenant.Logto.App:443/`` and ``https://tenant.logto.app`` are one tenant
+    everywhere. Raises :class:`ConfigError` naming what is wrong."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(
             "The Logto endpoint is not set.",
@@ -158,26 +178,6 @@ def validate_endpoint(value: object) -> str:
             field="endpoint",
         )
     host = _validate_host(parts.hostname)
-    if parts.scheme == "http" and not _is_loopback(host):
-        raise ConfigError(
-            f"The Logto endpoint {_shown(text)} uses plain http on a non-local host.",
-            advice="Use https; plain http is only allowed for a Logto running on this machine.",
-            field="endpoint",
-        )
-    path = parts.path.rstrip("/")
-    if path.endswith("/oidc"):
-        raise ConfigError(
-            "The Logto endpoint must not end in /oidc.",
-            advice=f"Use {_short(text[: text.rstrip('/').rfind('/oidc')])} instead: "
-            "/oidc is added for you.",
-            field="endpoint",
-        )
-    if path:
-        raise ConfigError(
-            f"The Logto endpoint must not have a path ({_shown(path, 40)}).",
-            advice="Use only the address, e.g. https://your-tenant.logto.app.",
-            field="endpoint",
-        )
     try:
         port = parts.port
     except ValueError:
@@ -188,10 +188,28 @@ def validate_endpoint(value: object) -> str:
             advice="Use a port from 1 to 65535, or none, e.g. https://auth.example.com:8443.",
             field="endpoint",
         )
+    # The one spelling of an endpoint, which is also its web origin (RFC 6454 6.1): the issuer
+    # Logto names, ``<endpoint>/oidc``, is compared as a string (OIDC Discovery 4.3), and the
+    # keyring entry is named after it, so a default port is dropped rather than kept.
     netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
+    if port is not None and (parts.scheme, port) not in {("http", 80), ("https", 443)}:
         netloc += f":{port}"
-    return f"{parts.scheme}://{netloc}"
+    endpoint = f"{parts.scheme}://{netloc}"
+    path = parts.path.rstrip("/")
+    if path.endswith("/oidc"):
+        raise ConfigError(
+            "The Logto endpoint must not end in /oidc.",
+            advice=f"Use {_short(endpoint)} instead: /oidc is added for you.",
+            field="endpoint",
+        )
+    if path:
+        raise ConfigError(
+            f"The Logto endpoint must not have a path ({_shown(path, 40)}).",
+            advice=f"A Logto endpoint is an address with no path: try {_short(endpoint)}, or "
+            "copy the endpoint from the Logto Console.",
+            field="endpoint",
+        )
+    return endpoint
 
 
 def _validate_host(hostname: str) -> str:

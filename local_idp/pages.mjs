@@ -65,44 +65,43 @@ function cancelForm(uid) {
 </form>`;
 }
 
-/** The username/password form. */
-export function signInPage({
+/** The username/password form, for signing in or for creating an account (the two differ only
+ *  in the words, where the form posts, and the password's autocomplete hint). */
+function credentialsPage({
+  title, action, newPassword, note,
+}, {
   uid, clientName, directSignIn, socialConnectors, username = '', error = '',
 }) {
-  return layout('Sign in', `<h1>Sign in</h1>
+  return layout(title, `<h1>${title}</h1>
 ${contextBlock({ clientName, directSignIn })}
 ${errorBlock(error)}
-<form method="post" action="/sign-in" autocomplete="on">
+<form method="post" action="${action}" autocomplete="on">
 <input type="hidden" name="uid" value="${escapeHtml(uid)}">
 <label for="username">Username</label>
 <input id="username" name="username" autocomplete="username" autocapitalize="none" required autofocus value="${escapeHtml(username)}">
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit" class="primary">Sign in</button>
+<input id="password" name="password" type="password" autocomplete="${newPassword ? 'new-password' : 'current-password'}" required>
+<button type="submit" class="primary">${title}</button>
 </form>
 ${socialBlock(uid, socialConnectors)}
 ${cancelForm(uid)}
-<p class="note">No account? <a href="/register">Create account</a></p>`);
+<p class="note">${note}</p>`);
+}
+
+/** The sign-in form. */
+export function signInPage(view) {
+  return credentialsPage({
+    title: 'Sign in', action: '/sign-in', newPassword: false,
+    note: 'No account? <a href="/register">Create account</a>',
+  }, view);
 }
 
 /** The sign-up form (Logto's `interaction_mode=signUp` / `first_screen=register`). */
-export function registerPage({
-  uid, clientName, directSignIn, socialConnectors, username = '', error = '',
-}) {
-  return layout('Create account', `<h1>Create account</h1>
-${contextBlock({ clientName, directSignIn })}
-${errorBlock(error)}
-<form method="post" action="/register" autocomplete="on">
-<input type="hidden" name="uid" value="${escapeHtml(uid)}">
-<label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" autocapitalize="none" required autofocus value="${escapeHtml(username)}">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="new-password" required>
-<button type="submit" class="primary">Create account</button>
-</form>
-${socialBlock(uid, socialConnectors)}
-${cancelForm(uid)}
-<p class="note">Already have an account? <a href="/sign-in">Sign in instead</a></p>`);
+export function registerPage(view) {
+  return credentialsPage({
+    title: 'Create account', action: '/register', newPassword: true,
+    note: 'Already have an account? <a href="/sign-in">Sign in instead</a>',
+  }, view);
 }
 
 /** Shown when the interaction cookie is gone: expired, finished, or another browser. */

@@ -187,27 +187,19 @@ export function buildConfiguration({ alg, postLogoutRedirectUris, ttl, users }) 
         defaultResource: () => undefined,
         useGrantedResource: () => false,
         getResourceServerInfo(_ctx, indicator) {
-          if (indicator === ORGANIZATIONS_RESOURCE) {
-            // Logto: asked for at sign-in so the organization scopes can be granted; the
-            // organization tokens themselves come from the refresh grant (organizations.mjs).
-            return {
-              scope: ORGANIZATION_SCOPES.join(' '),
-              audience: ORGANIZATIONS_RESOURCE,
-              accessTokenTTL: ttl.accessToken,
-              accessTokenFormat: 'jwt',
-              jwt: { sign: { alg } },
-            };
-          }
-          if (indicator !== API_RESOURCE) {
-            throw new errors.InvalidTarget();
-          }
-          return {
-            scope: API_SCOPES.join(' '),
-            audience: API_RESOURCE,
+          // Logto issues JWT access tokens for API resources, signed like its ID tokens.
+          const server = (scopes) => ({
+            scope: scopes.join(' '),
+            audience: indicator,
             accessTokenTTL: ttl.accessToken,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg } },
-          };
+          });
+          // Logto: asked for at sign-in so the organization scopes can be granted; the
+          // organization tokens themselves come from the refresh grant (organizations.mjs).
+          if (indicator === ORGANIZATIONS_RESOURCE) return server(ORGANIZATION_SCOPES);
+          if (indicator === API_RESOURCE) return server(API_SCOPES);
+          throw new errors.InvalidTarget();
         },
       },
     },

@@ -35,6 +35,7 @@ const {
 const { TEST_USERS, UserStore } = await import('./users.mjs');
 const { enableOrganizationTokens } = await import('./organizations.mjs');
 const pages = await import('./pages.mjs');
+const { readForm, redirect, send } = await import('./respond.mjs');
 const social = await import('./social.mjs');
 const { AUTHORIZE_PATH, TOKEN_PATH, UPSTREAM_USERS, USERINFO_PATH, startUpstream } = await import('./upstream.mjs');
 
@@ -42,7 +43,6 @@ const { AUTHORIZE_PATH, TOKEN_PATH, UPSTREAM_USERS, USERINFO_PATH, startUpstream
 // through an HTTP proxy (the app never proxies loopback, as a real Logto is never on loopback).
 const HOST = process.env.LOCAL_IDP_HOST || '127.0.0.1';
 const MOUNT = '/oidc';
-const MAX_FORM_BYTES = 16 * 1024;
 const SOCIAL_STATE_TTL_MS = 10 * 60_000;
 
 function fail(message) {
@@ -114,31 +114,6 @@ async function prepareConnector() {
 }
 const preparedConnector = await prepareConnector();
 const users = new UserStore();
-
-function send(res, status, body, type = 'text/html; charset=utf-8') {
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Cache-Control': 'no-store',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}
-
-function redirect(res, location) {
-  res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
-  res.end();
-}
-
-async function readForm(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > MAX_FORM_BYTES) throw new Error('form too large');
-    chunks.push(chunk);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
 
 let provider;
 

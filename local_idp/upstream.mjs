@@ -17,6 +17,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 
 import { escapeHtml, layout } from './pages.mjs';
+import { readForm, redirect, send } from './respond.mjs';
 
 export const AUTHORIZE_PATH = '/oauth/authorize';
 export const TOKEN_PATH = '/oauth/token';
@@ -27,7 +28,6 @@ const SCOPES = ['profile', 'email'];
 const CODE_TTL_MS = 60_000;
 const REQUEST_TTL_MS = 10 * 60_000;
 const TOKEN_TTL_S = 3600;
-const MAX_FORM_BYTES = 16 * 1024;
 
 /** The upstream's accounts. Profiles deliberately use vendor-style, non-standard field names. */
 export const UPSTREAM_USERS = [
@@ -77,33 +77,6 @@ function sameSecret(a, b) {
   const left = Buffer.from(String(a));
   const right = Buffer.from(String(b));
   return left.length === right.length && timingSafeEqual(left, right);
-}
-
-function send(res, status, body, type, extraHeaders = {}) {
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Cache-Control': 'no-store',
-    Pragma: 'no-cache',
-    'Content-Length': Buffer.byteLength(body),
-    ...extraHeaders,
-  });
-  res.end(body);
-}
-
-function redirect(res, location) {
-  res.writeHead(303, { Location: location, 'Cache-Control': 'no-store', 'Content-Length': 0 });
-  res.end();
-}
-
-async function readForm(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += chunk.length;
-    if (size > MAX_FORM_BYTES) throw new Error('form too large');
-    chunks.push(chunk);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 /** RFC 6749 2.3.1: client_id and client_secret are form-urlencoded before Basic encoding. */

@@ -12,7 +12,7 @@ keyring and a browser opener that only prints the authorization URL::
     keyring-backends: KWallet SecretService Windows chainer libsecret macOS
     keyring: keyring.backends.SecretService.Keyring
     tls: 146 CA certificates (cafile=/usr/lib/ssl/cert.pem capath=/usr/lib/ssl/certs)
-    resources: callback_error.html callback_success.html desktop-app.desktop desktop-app.svg ...
+    resources: callback.html desktop-app.desktop desktop-app.svg ...
     child-env: clean
     open: http://127.0.0.1:3001/oidc/auth?...      <- whoever runs this opens it in a browser
     signed-in: Alice Example <alice@example.test>
@@ -43,7 +43,7 @@ from desktop_app.auth.storage import KeyringStorage
 from desktop_app.config import Settings
 from desktop_app.errors import DesktopAppError
 
-REQUIRED_RESOURCES = ("callback_success.html", "callback_error.html", "desktop-app.svg")
+REQUIRED_RESOURCES = ("callback.html", "desktop-app.svg")
 
 
 def say(line: str) -> None:

@@ -306,16 +306,60 @@ def _unreadable(what: str, status: int | None) -> IdpError:
     )
 
 
-def idp_error(what: str, status: int, payload: object) -> IdpError:
-    """An OAuth error body (RFC 6749 5.2) or Logto's ``{code, message}`` as a typed error."""
-    error = description = ""
-    if isinstance(payload, dict):
-        error = str(payload.get("error") or payload.get("code") or "")
-        description = str(payload.get("error_description") or payload.get("message") or "")
+def oauth_error(payload: object) -> tuple[str, str]:
+    """``(error, error_description)`` of an OAuth error body (RFC 6749 5.2) or of Logto's
+    ``{code, message}`` (its ``oidc.`` prefix dropped); empty strings when ``payload`` (parsed
+    JSON, or the raw body as text or bytes) is not one, e.g. an HTML error page."""
+    if isinstance(payload, str | bytes):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            return "", ""
+    if not isinstance(payload, dict):
+        return "", ""
+    error = str(payload.get("error") or payload.get("code") or "").removeprefix("oidc.")
+    description = str(payload.get("error_description") or payload.get("message") or "")
     # Descriptions are written by the IdP for people; keep them short and single-line.
-    description = " ".join(description.split())[:300]
+    return error, " ".join(description.split())[:300]
+
+
+_NOT_NATIVE = (
+    # The sign-in itself was accepted, so the app exists: Logto wants a client secret (a
+    # Traditional web app) or does not let this app type sign people in. A public client has no
+    # secret (RFC 8252 8.4); the redirect URI is not the problem here.
+    "The app in Logto is not a Native app (it may be a Traditional web app, which needs a "
+    "client secret a desktop app cannot keep).",
+    "In the Logto Console, create an application of type Native, add the redirect URI "
+    "http://127.0.0.1/callback, and put its App ID in Settings.",
+)
+# What the token endpoint's refusals mean here: (message, advice) by ``error``.
+_TOKEN_REFUSALS = {
+    "invalid_client": _NOT_NATIVE,
+    "unauthorized_client": _NOT_NATIVE,
+    # Logto's organization token grant (with 403): not a member (any more), or no such
+    # organization.
+    "access_denied": (
+        "Logto will not issue a token for that organization: you are not a member of it.",
+        "Pick another organization; if you were just added, sign out and sign in again.",
+    ),
+    "insufficient_scope": (
+        "Logto will not issue organization tokens: organizations were not part of your sign-in.",
+        "Turn on Organizations in Settings, then sign out and sign in again.",
+    ),
+    # RFC 8707 2: the refresh token was not granted for that API.
+    "invalid_target": (
+        "Logto will not issue a token for this API: it was not part of your sign-in.",
+        "Add the API's identifier (exactly as in the Logto Console) to the API resources in "
+        "Settings, then sign out and sign in again.",
+    ),
+}
+
+
+def idp_error(what: str, status: int, payload: object) -> IdpError:
+    """An OAuth error body (see :func:`oauth_error`) as a typed error."""
+    error, description = oauth_error(payload)
     # Only the token endpoint (and revocation) speak about grants; elsewhere it is just an error.
-    if error in {"invalid_grant", "oidc.invalid_grant"} and what in {"token", "revocation"}:
+    if error == "invalid_grant" and what in {"token", "revocation"}:
         return InvalidGrantError(
             "Your session has expired or was ended.",
             error=error,
@@ -323,20 +367,10 @@ def idp_error(what: str, status: int, payload: object) -> IdpError:
             status=status,
             advice="Please sign in again.",
         )
-    error = error.removeprefix("oidc.")
-    if what == "token" and error in {"invalid_client", "unauthorized_client"}:
-        # The sign-in itself was accepted, so the app exists: Logto wants a client secret (a
-        # Traditional web app) or does not let this app type sign people in. A public client
-        # has no secret (RFC 8252 8.4); the redirect URI is not the problem here.
-        return IdpError(
-            "The app in Logto is not a Native app (it may be a Traditional web app, which "
-            "needs a client secret a desktop app cannot keep).",
-            error=error,
-            description=description,
-            status=status,
-            advice="In the Logto Console, create an application of type Native, add the "
-            "redirect URI http://127.0.0.1/callback, and put its App ID in Settings.",
-        )
+    refusal = _TOKEN_REFUSALS.get(error) if what == "token" else None
+    if refusal is not None and (error != "access_denied" or status == 403):
+        message, advice = refusal
+        return IdpError(message, error=error, description=description, status=status, advice=advice)
     if error == "invalid_client":
         return IdpError(
             f"Logto does not accept this app ({description or error}).",
@@ -345,34 +379,6 @@ def idp_error(what: str, status: int, payload: object) -> IdpError:
             status=status,
             advice="Check the App ID in Settings and that the app in the Logto Console is a "
             "Native app.",
-        )
-    if what == "token" and error == "access_denied" and status == 403:
-        # Logto's organization token grant: not a member (any more), or no such organization.
-        return IdpError(
-            "Logto will not issue a token for that organization: you are not a member of it.",
-            error=error,
-            description=description,
-            status=status,
-            advice="Pick another organization; if you were just added, sign out and sign in again.",
-        )
-    if what == "token" and error == "insufficient_scope":
-        return IdpError(
-            "Logto will not issue organization tokens: organizations were not part of your "
-            "sign-in.",
-            error=error,
-            description=description,
-            status=status,
-            advice="Turn on Organizations in Settings, then sign out and sign in again.",
-        )
-    if what == "token" and error == "invalid_target":
-        # RFC 8707 2: the refresh token was not granted for that API.
-        return IdpError(
-            "Logto will not issue a token for this API: it was not part of your sign-in.",
-            error=error,
-            description=description,
-            status=status,
-            advice="Add the API's identifier (exactly as in the Logto Console) to the API "
-            "resources in Settings, then sign out and sign in again.",
         )
     text = description or error or f"HTTP {status}"
     return IdpError(

@@ -32,21 +32,21 @@ and its fix:
 6. No ``nonce``, no RFC 9207 ``iss`` check, no check that userinfo ``sub`` equals the ID token's.
    All three are added (OIDC Core 3.1.2.1, 3.1.3.7, 5.3.2; RFC 9207 2.4).
 7. ``signOut`` only builds a URL. We also revoke the refresh token (RFC 7009) and wipe storage.
-8. An endpoint with a trailing slash gives ``//oidc`` URLs; the endpoint is normalised first.
+8. An endpoint with a trailing slash gives ``//oidc`` URLs; the endpoint is spelled first as the
+   settings spell it (:func:`~desktop_app.config.endpoint_spelling`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
@@ -55,8 +55,9 @@ import pydantic
 from logto.LogtoClient import AccessToken, AccessTokenMap, SignInSession
 from logto.OidcCore import OidcCore
 
-from desktop_app.auth.http import Http, web_origin
+from desktop_app.auth.http import Http, oauth_error, web_origin
 from desktop_app.auth.refresh_guard import RefreshGuard
+from desktop_app.config import endpoint_spelling
 from desktop_app.errors import (
     AuthorizationError,
     ConfigError,
@@ -100,7 +101,10 @@ def organization_resource(organization_id: str) -> str:
     return f"{_ORG_URN}{organization_id}"
 
 
-_SESSION_KEYS = ("idToken", "refreshToken", "accessTokenMap")  # what a signed-in session is
+SESSION_KEYS: Final = frozenset({"idToken", "refreshToken", "accessTokenMap"})
+"""The SDK's storage keys that make a signed-in session: the ones a store keeps beyond the
+process (:class:`~desktop_app.auth.storage.KeyringStorage`) and a new sign-in replaces.
+``signInSession`` (the PKCE verifier and state) is deliberately not one of them."""
 
 
 @dataclass(frozen=True)
@@ -461,24 +465,13 @@ def _code_from(callback_url: str, session: SignInSession) -> str:
 
 def _not_logto(endpoint: str, status: int | None) -> IdpError:
     """An HTTP server answered, but it is not Logto (or not at this address)."""
-    parts = urlsplit(endpoint)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    if parts.path.strip("/"):
-        advice = (
-            f"A Logto endpoint is an address with no path: try {origin}, or copy the endpoint "
-            "from the Logto Console into Settings."
-        )
-    else:
-        advice = (
-            "Copy the endpoint from the Logto Console into Settings: it looks like "
-            "https://your-tenant.logto.app, or your own Logto's address with no path."
-        )
     return IdpError(
         f"{endpoint} is not a Logto endpoint: it does not publish Logto's sign-in settings "
         "(at /oidc/.well-known/openid-configuration).",
         error="not_logto",
         status=status,
-        advice=advice,
+        advice="Copy the endpoint from the Logto Console into Settings: it looks like "
+        "https://your-tenant.logto.app, or your own Logto's address with no path.",
     )
 
 
@@ -506,7 +499,7 @@ class LogtoNativeClient:
         lock_path: Path | None = None,
         ui_locales: tuple[str, ...] = (),
     ) -> None:
-        endpoint = endpoint.rstrip("/")  # defect 8
+        endpoint = endpoint_spelling(endpoint)  # defect 8: the settings' one spelling
         self.ui_locales = tuple(ui_locales)
         self.endpoint = endpoint
         self.app_id = app_id
@@ -630,7 +623,7 @@ class LogtoNativeClient:
             return
         if status == 200:
             return
-        error, description = _error_in(body)
+        error, description = oauth_error(body)
         raise self._refusal(request, status, error, description, body.lower())
 
     async def push_authorization_request(self, request: SignInRequest) -> PushedRequest:
@@ -756,7 +749,7 @@ class LogtoNativeClient:
         async with self._refresh_lock, self.guard.hold():
             # The previous session as stored now: another process may have rotated it.
             await self._reload()
-            previous = {key: self.storage.get(key) for key in _SESSION_KEYS}
+            previous = {key: self.storage.get(key) for key in SESSION_KEYS}
             stored = False
             try:
                 code = _code_from(callback_url, session)
@@ -809,7 +802,7 @@ class LogtoNativeClient:
             logger.warning("Could not end the previous account's session at Logto: %s", exc.message)
 
     def _forget_tokens(self) -> None:
-        for key in _SESSION_KEYS:
+        for key in SESSION_KEYS:
             self.storage.delete(key)
 
     def _sign_in_session(self) -> SignInSession | None:
@@ -1079,20 +1072,6 @@ class LogtoNativeClient:
         return SignOutResult(revoked=revoked, end_session_url=end_session_url, problem=problem)
 
 
-def _error_in(body: str) -> tuple[str, str]:
-    """``(error, error_description)`` from an OAuth JSON error body (or Logto's ``code`` and
-    ``message``); empty strings when the body is not one (an HTML error page, say)."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return "", ""
-    if not isinstance(payload, dict):
-        return "", ""
-    error = str(payload.get("error") or payload.get("code") or "").removeprefix("oidc.")
-    description = str(payload.get("error_description") or payload.get("message") or "")
-    return error, " ".join(description.split())[:300]
-
-
 # Refusals the authorization endpoint sends back to the redirect URI (RFC 6749 4.1.2.1, OIDC
 # Core 3.1.2.6); a PAR endpoint answers them directly (RFC 9126 2.3).
 _AUTHORIZATION_ERRORS = frozenset(
@@ -1124,6 +1103,7 @@ def _advice_for(error: str) -> str:
 
 
 __all__ = [
+    "SESSION_KEYS",
     "AccessTokenMap",
     "InteractionMode",
     "LogtoNativeClient",

@@ -274,8 +274,13 @@ class _Template:
 
 
 @cache
-def _template(name: str) -> _Template:
-    text = resources.files("desktop_app.resources").joinpath(name).read_text(encoding="utf-8")
+def _template() -> _Template:
+    """The one callback page (resources/callback.html), for success and failure alike."""
+    text = (
+        resources.files("desktop_app.resources")
+        .joinpath("callback.html")
+        .read_text(encoding="utf-8")
+    )
     # The page's only style is inline; allow exactly that block by its hash (CSP Level 2), and
     # nothing else: no scripts, no external loads, no forms, no framing.
     style = re.search(r"<style>(.*?)</style>", text, re.DOTALL)
@@ -303,8 +308,9 @@ class _Page:
     message: str
 
     def render(self) -> tuple[bytes, str]:
-        template = _template("callback_success.html" if self.ok else "callback_error.html")
+        template = _template()
         body = template.template.substitute(
+            outcome="ok" if self.ok else "error",  # picks the page's colour and icon
             title=html.escape(self.heading),
             heading=html.escape(self.heading),
             message=html.escape(self.message),

@@ -40,13 +40,14 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Self, TypeVar
-from urllib.parse import urlsplit
 
 import keyring
 import keyring.backend
 from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
 from logto import Storage
 
+from desktop_app.auth.logto_client import SESSION_KEYS
+from desktop_app.config import endpoint_spelling
 from desktop_app.errors import (
     ConfigError,
     KeyringUnavailableError,
@@ -56,7 +57,6 @@ from desktop_app.errors import (
 
 __all__ = [
     "ENCRYPTING_BACKENDS",
-    "PERSISTENT_KEYS",
     "WINDOWS_MAX_ENTRY_CHARS",
     "KeyringStorage",
     "SessionOnlyStorage",
@@ -65,9 +65,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-PERSISTENT_KEYS: Final = frozenset({"idToken", "refreshToken", "accessTokenMap"})
-"""The SDK keys that outlive the process. ``signInSession`` is deliberately not one of them."""
 
 WINDOWS_MAX_ENTRY_CHARS: Final = 1280
 """CRED_MAX_CREDENTIAL_BLOB_SIZE is 2,560 bytes of UTF-16, i.e. 1,280 characters."""
@@ -105,32 +102,14 @@ def service_name_for(endpoint: str, app_id: str) -> str:
     """The keyring service name for one Logto tenant and app, e.g.
     ``desktop_app:https://tenant.logto.app#app-id``.
 
-    The endpoint is normalised (lower-case scheme and host, default port dropped, no trailing
-    slash, no query or fragment) so that spellings of the same tenant share an entry, while two
-    tenants or two apps never do. Raises :class:`ConfigError` for an unusable endpoint or app id.
+    The endpoint is spelled as :func:`~desktop_app.config.endpoint_spelling` spells it (as the
+    settings do), so spellings of the same tenant share an entry, while two tenants or two
+    apps never do. Raises :class:`ConfigError` for an unusable endpoint or app id.
     """
     app = app_id.strip()
     if not app:
         raise ConfigError("The Logto app ID is empty.", field="app_id")
-    try:
-        parts = urlsplit(endpoint.strip())
-        port = parts.port
-    except ValueError:
-        parts, port = None, None
-    if parts is None or parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(
-            "The Logto endpoint is not an http(s) URL.",
-            advice="Use the endpoint shown in the Logto console, e.g. https://tenant.logto.app.",
-            field="endpoint",
-        )
-    scheme = parts.scheme.lower()
-    host = parts.hostname.lower()  # urlsplit already lower-cases hostname; keep it explicit
-    if ":" in host:
-        host = f"[{host}]"  # an IPv6 literal
-    if port is not None and port != {"http": 80, "https": 443}[scheme]:
-        host = f"{host}:{port}"
-    path = parts.path.rstrip("/")
-    return f"{SERVICE_PREFIX}{scheme}://{host}{path}#{app}"
+    return f"{SERVICE_PREFIX}{endpoint_spelling(endpoint)}#{app}"
 
 
 class TokenStorage(Storage):
@@ -162,12 +141,12 @@ class TokenStorage(Storage):
         if self._values.get(key) == value:
             return
         self._values[key] = value
-        if key in PERSISTENT_KEYS:
+        if key in SESSION_KEYS:
             self._version += 1
 
     def delete(self, key: str) -> None:
         """Forget ``key`` in memory; removing a persistent key makes the store dirty."""
-        if self._values.pop(key, None) is not None and key in PERSISTENT_KEYS:
+        if self._values.pop(key, None) is not None and key in SESSION_KEYS:
             self._version += 1
 
     @property
@@ -178,7 +157,7 @@ class TokenStorage(Storage):
         return self._version != self._saved_version and self._persistent_snapshot() != self._saved
 
     def _persistent_snapshot(self) -> dict[str, str]:
-        return {k: v for k, v in self._values.items() if k in PERSISTENT_KEYS}
+        return {k: v for k, v in self._values.items() if k in SESSION_KEYS}
 
     @property
     def backend_name(self) -> str:
@@ -364,7 +343,7 @@ class KeyringStorage(TokenStorage):
                 logger.info("Tokens changed during load; keeping the newer ones in memory.")
                 self._saved = dict(tokens)
                 return
-            for key in PERSISTENT_KEYS:
+            for key in SESSION_KEYS:
                 self._values.pop(key, None)
             self._values.update(tokens)
             self._version += 1
@@ -699,7 +678,7 @@ def _check_tokens(obj: object) -> dict[str, str]:
     if not isinstance(obj, dict):
         raise _CorruptEntry("tokens are not an object")
     tokens: dict[str, str] = {}
-    for key in PERSISTENT_KEYS:
+    for key in SESSION_KEYS:
         if key in obj:
             value = obj[key]
             if not isinstance(value, str):

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -27,25 +28,22 @@ from tests.auth.test_loopback import (
     request,
     result_of,
     send_raw,
+    the_wait_goes_on,
     until,
+    waiting,
 )
 
 ORIGIN = "https://tenant.logto.example"
 FORM = "application/x-www-form-urlencoded"
 
 
-@contextlib.asynccontextmanager
-async def form_post_waiting(
-    **kwargs: float,
-) -> AsyncIterator[tuple[LoopbackReceiver, asyncio.Task[AuthorizationResponse]]]:
-    async with LoopbackReceiver(form_post_origin=ORIGIN, **kwargs) as receiver:  # type: ignore[arg-type]
-        task = asyncio.create_task(receiver.wait(STATE))
-        try:
-            yield receiver, task
-        finally:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+def form_post_waiting(
+    **kwargs: Any,
+) -> contextlib.AbstractAsyncContextManager[
+    tuple[LoopbackReceiver, asyncio.Task[AuthorizationResponse]]
+]:
+    """:func:`waiting`, with the receiver in form_post mode for ``ORIGIN``."""
+    return waiting(form_post_origin=ORIGIN, **kwargs)
 
 
 async def post(
@@ -116,8 +114,7 @@ async def test_query_callback_is_refused_in_form_post_mode() -> None:
         )
         assert reply.status == 405
         assert reply.headers["allow"] == "POST"
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -140,8 +137,7 @@ async def test_form_post_from_another_origin_is_refused(origin: str | None) -> N
         reply = await post(receiver.port, urlencode({"code": "x", "state": STATE}), origin=origin)
         assert reply.status == 403
         assert "only accepts the sign-in response" in reply.text
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -154,8 +150,7 @@ async def test_two_origin_headers_are_refused() -> None:
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode() + body
         assert parse_reply(await send_raw(receiver.port, raw)).status == 403
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -175,8 +170,7 @@ async def test_form_post_needs_an_urlencoded_body(content_type: str | None, stat
             receiver.port, urlencode({"code": "x", "state": STATE}), content_type=content_type
         )
         assert reply.status == status
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -188,25 +182,47 @@ async def test_form_post_with_charset_utf8_is_accepted() -> None:
         assert (await result_of(task)).code == CODE
 
 
+# The same parameters sent as the query of a GET and as a form_post body: one parser, one verdict
+# (RFC 6749 4.1.2; OAuth 2.0 Form Post Response Mode 2). test_loopback.py has the query-only
+# cases (paths, encodings of the request line).
+BAD_PARAMETERS = [
+    ("code=stray&state=wrong", "different or older sign-in attempt"),
+    ("error=access_denied&state=wrong", "different or older"),
+    ("code=stray", "could not read"),  # missing state
+    ("", "could not read"),
+    (f"state={STATE}", "missing information"),  # neither code nor error
+    (f"state={STATE}&code=", "missing information"),  # empty = omitted
+    (f"code=stray&state={STATE}&state={STATE}", "could not read"),  # a parameter sent twice
+    (f"code=stray&code=stray2&state={STATE}", "could not read"),
+    (f"code=stray&state={STATE}&", "could not read"),  # strict parsing
+    (f"code=stray&state={STATE}&junk", "could not read"),
+    (f"code=st%FFray&state={STATE}", "could not read"),  # invalid UTF-8
+    (f"code=st%00ray&state={STATE}", "could not read"),  # control char
+    (f"code=stray&state={STATE}%00", "could not read"),
+    (f"code=%E2%9C%93&state={STATE}", "could not read"),  # code is VSCHAR
+    (f"code=stray&state={STATE}%20", "different or older"),
+    (f"code=stray&state={STATE.upper()}", "different or older"),
+]
+
+
 @pytest.mark.asyncio
-@pytest.mark.parametrize(
-    "body",
-    [
-        f"code=x&state={STATE}&state={STATE}",  # a parameter sent twice
-        "code=x&state=wrong",
-        "code=x",
-        f"state={STATE}",
-        f"code=x&state={STATE}&",  # strict parsing
-        f"code=st%FFray&state={STATE}",  # invalid UTF-8
-        f"code=x&state={STATE}%00",
-    ],
-)
-async def test_form_post_body_is_parsed_as_strictly_as_the_query(body: str) -> None:
-    async with form_post_waiting() as (receiver, task):
-        reply = await post(receiver.port, body)
-        assert reply.status == 400
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+@pytest.mark.parametrize("mode", ["query", "form_post"])
+@pytest.mark.parametrize(("params", "words"), BAD_PARAMETERS)
+async def test_bad_parameters_get_the_same_page_in_either_mode_and_do_not_end_the_wait(
+    mode: str, params: str, words: str
+) -> None:
+    if mode == "query":
+        async with waiting() as (receiver, task):
+            reply = await request(receiver.port, f"/callback?{params}" if params else "/callback")
+            assert reply.status == 400
+            assert words in reply.text
+            await the_wait_goes_on(receiver, task)
+    else:
+        async with form_post_waiting() as (receiver, task):
+            reply = await post(receiver.port, params)
+            assert reply.status == 400
+            assert words in reply.text
+            await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -214,8 +230,7 @@ async def test_form_post_body_with_raw_non_ascii_bytes_is_refused() -> None:
     async with form_post_waiting() as (receiver, task):
         reply = await post(receiver.port, f"code=\xe9&state={STATE}".encode("latin-1"))
         assert reply.status == 400
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -228,8 +243,7 @@ async def test_form_post_body_is_bounded_and_never_read_when_too_large() -> None
             headers={"Origin": ORIGIN, "Content-Type": FORM, "Content-Length": "10000000"},
         )
         assert reply.status == 413
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -248,8 +262,7 @@ async def test_form_post_needs_a_content_length(framing: str) -> None:
             raw = (head + "\r\n").encode() + body
         # Without framing the body is a second request on the connection: 400 for that is fine.
         assert parse_reply(await send_raw(receiver.port, raw)).status in (411, 400)
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -260,8 +273,7 @@ async def test_form_post_body_that_never_arrives_gets_408() -> None:
             f"Origin: {ORIGIN}\r\nContent-Type: {FORM}\r\nContent-Length: 50\r\n\r\ncode="
         ).encode()
         assert parse_reply(await send_raw(receiver.port, raw)).status == 408
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -335,15 +347,9 @@ async def start_waiting(
         calls.append(1)
         return target
 
-    async with LoopbackReceiver(form_post_origin=ORIGIN) as receiver:
-        receiver.set_start_handler(start)
-        task = asyncio.create_task(receiver.wait(STATE))
-        try:
-            yield receiver, task, calls
-        finally:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+    async with form_post_waiting() as (receiver, task):
+        receiver.set_start_handler(start)  # before the wait task first runs
+        yield receiver, task, calls
 
 
 @pytest.mark.asyncio
@@ -364,8 +370,7 @@ async def test_start_url_redirects_once_to_what_the_handler_returns() -> None:
         assert again.status == 410
         assert "works only once" in again.text
         assert calls == [1]  # the used link pushed nothing
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -401,8 +406,7 @@ async def test_unknown_start_tokens_get_a_clear_page(token: str) -> None:
         assert "works only once" in reply.text
         assert reply.headers["content-type"] == "text/html; charset=utf-8"
         assert calls == []
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -446,8 +450,7 @@ async def test_start_handler_failure_gets_a_page_and_the_wait_goes_on() -> None:
         assert "&lt;could not&gt; be reached. Try again." in failed.text
         assert not task.done()
         assert (await get_url(receiver.new_start_url())).status == 303
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -501,8 +504,7 @@ async def test_ambiguous_body_framing_is_refused(framing: str) -> None:
         ).encode() + body
         reply = parse_reply(await send_raw(receiver.port, raw))
         assert reply.status in (400, 411)
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)
 
 
 @pytest.mark.asyncio
@@ -520,5 +522,4 @@ async def test_a_pipelined_second_request_is_never_read() -> None:
         raw = await send_raw(receiver.port, one("first", "wrong") + one("smuggled", STATE))
         assert parse_reply(raw).status == 400
         assert raw.count(b"HTTP/1.1 ") == 1  # one answer: one request per connection
-        await real_form_post(receiver)
-        assert (await result_of(task)).code == CODE
+        await the_wait_goes_on(receiver, task, real_form_post)

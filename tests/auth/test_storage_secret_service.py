@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 from keyring.backends import SecretService
 
-from desktop_app.auth.storage import PERSISTENT_KEYS, KeyringStorage
+from desktop_app.auth.logto_client import SESSION_KEYS
+from desktop_app.auth.storage import KeyringStorage
 
 pytestmark = pytest.mark.secret_service
 
@@ -63,7 +64,7 @@ async def test_round_trip_through_the_real_secret_service(
     store = secret_service_store
     assert store.location_label == "OS keyring (Secret Service)"
     await store.load()
-    assert all(store.get(key) is None for key in PERSISTENT_KEYS)
+    assert all(store.get(key) is None for key in SESSION_KEYS)
 
     access_map = json.dumps({"x": {"": {"token": "a" * 5000, "scope": "", "expiresAt": 1}}})
     store.set("signInSession", '{"codeVerifier": "verifier"}')
@@ -89,7 +90,7 @@ async def test_round_trip_through_the_real_secret_service(
     assert backend.get_password(store.service, "session") is None
     fresh = KeyringStorage(store.service, backend=backend)
     await fresh.load()
-    assert all(fresh.get(key) is None for key in PERSISTENT_KEYS)
+    assert all(fresh.get(key) is None for key in SESSION_KEYS)
 
 
 @pytest.mark.asyncio

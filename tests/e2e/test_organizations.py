@@ -5,7 +5,6 @@ against the local provider (which issues them the way Logto 1.37.1 does)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -15,10 +14,9 @@ import pytest_asyncio
 
 from desktop_app.auth.organizations import Organization
 from desktop_app.auth.session import AuthSession, State
-from desktop_app.auth.storage import KeyringStorage
-from desktop_app.config import Settings
 from desktop_app.errors import ConfigError, IdpError
-from tests.fixtures.chromium import ChromiumPerson, sign_in_as
+from tests.e2e.helpers import token_request
+from tests.fixtures.chromium import sign_in_as
 from tests.fixtures.keyrings import InMemoryKeyring
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio]
@@ -27,41 +25,23 @@ REPORT_SCOPES = ("read:reports", "write:reports")
 
 
 @pytest_asyncio.fixture
-async def sign_in(person: ChromiumPerson, local_idp: Any) -> AsyncIterator[Any]:
-    sessions: list[AuthSession] = []
-
+async def sign_in(make_session: Any, local_idp: Any) -> Any:
     async def start(
         username: str, *, organizations: bool = True, backend: Any = None
     ) -> AuthSession:
-        settings = Settings(
-            endpoint=local_idp.endpoint,
-            app_id=local_idp.app_id,
+        session: AuthSession = make_session(
+            local_idp,
+            sign_in_as(username, local_idp.password_of(username)),
+            backend=backend,
             scopes=("email", *REPORT_SCOPES),
+            resources=(),
             organizations=organizations,
         )
-        session = AuthSession(
-            settings,
-            storage=KeyringStorage.for_app(
-                settings.endpoint, settings.app_id, backend=backend or InMemoryKeyring()
-            ),
-            open_browser=person.opener(sign_in_as(username, local_idp.password_of(username))),
-        )
-        sessions.append(session)
         await session.sign_in()
         assert session.state is State.SIGNED_IN
         return session
 
-    yield start
-    for session in sessions:
-        await session.close()
-
-
-async def token_request(idp: Any, **form: str) -> tuple[int, dict[str, Any]]:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(f"{idp.issuer}/token", data={"client_id": idp.app_id, **form}) as resp,
-    ):
-        return resp.status, await resp.json()
+    return start
 
 
 async def test_the_person_sees_their_organizations_with_names_and_roles(sign_in: Any) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import shutil
 import sqlite3
 import subprocess
@@ -27,7 +26,7 @@ import pytest_asyncio
 
 from desktop_app.auth.session import AuthSession, State
 from desktop_app.auth.storage import KeyringStorage
-from desktop_app.config import Settings
+from tests.e2e.helpers import settings_for
 from tests.fixtures.chromium import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -52,16 +51,6 @@ REQUEST_PARAMS = (
     "id_token_hint",
     "resource=",
 )
-
-
-def settings_for(idp: Any, **changes: Any) -> Settings:
-    base = Settings(
-        endpoint=idp.endpoint,
-        app_id=idp.app_id,
-        scopes=("email",),
-        resources=(idp.api_resource,),
-    )
-    return dataclasses.replace(base, **changes)
 
 
 class SystemChromium:

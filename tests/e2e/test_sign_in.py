@@ -3,18 +3,13 @@ the local Logto-compatible provider (oidc-provider), with headless Chromium play
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
-from desktop_app.auth.session import AuthSession, State
-from desktop_app.auth.storage import KeyringStorage
-from desktop_app.config import Settings
+from desktop_app.auth.session import State
 from desktop_app.errors import (
     AuthorizationError,
     InvalidGrantError,
@@ -22,6 +17,7 @@ from desktop_app.errors import (
     SignInCancelled,
     SignInTimeout,
 )
+from tests.e2e.helpers import token_request
 from tests.fixtures.chromium import (
     ChromiumPerson,
     cancel_at_idp,
@@ -44,49 +40,6 @@ class Clock:
 
     def __call__(self) -> float:
         return time.time() + self.offset
-
-
-def settings_for(idp: Any, **changes: Any) -> Settings:
-    base = Settings(
-        endpoint=idp.endpoint,
-        app_id=idp.app_id,
-        scopes=("email",),
-        resources=(idp.api_resource,),
-    )
-    return dataclasses.replace(base, **changes)
-
-
-@pytest_asyncio.fixture
-async def make_session(
-    person: ChromiumPerson,
-) -> AsyncIterator[Any]:
-    sessions: list[AuthSession] = []
-
-    def make(
-        idp: Any, script: Any, *, backend: Any = None, clock: Any = time.time, **changes: Any
-    ) -> AuthSession:
-        settings = settings_for(idp, **changes)
-        backend = backend if backend is not None else InMemoryKeyring()
-        session = AuthSession(
-            settings,
-            storage=KeyringStorage.for_app(settings.endpoint, settings.app_id, backend=backend),
-            open_browser=person.opener(script),
-            clock=clock,
-        )
-        sessions.append(session)
-        return session
-
-    yield make
-    for session in sessions:
-        await session.close()
-
-
-async def token_request(idp: Any, **form: str) -> tuple[int, dict[str, Any]]:
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(f"{idp.issuer}/token", data={"client_id": idp.app_id, **form}) as resp,
-    ):
-        return resp.status, await resp.json()
 
 
 async def test_sign_in_shows_profile_and_keeps_the_session_in_the_keyring(

@@ -3,6 +3,7 @@ itself, AuthSession/client factories over fake_idp, and a check for token-shaped
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import re
 import threading
@@ -12,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from desktop_app.auth.logto_client import LogtoNativeClient
-from desktop_app.auth.session import AuthSession
+from desktop_app.auth.session import AuthSession, Snapshot
 from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
 from desktop_app.config import Settings
 from tests.fixtures.fake_idp import APP_ID, FakeIdp
@@ -152,6 +153,22 @@ async def client_sign_in(client: LogtoNativeClient, idp: FakeIdp) -> None:
         error=None,
         error_description=None,
     )
+
+
+async def sign_in_left_waiting(session: AuthSession) -> asyncio.Future[None]:
+    """Start ``session.sign_in()`` with a browser the person never comes back from; return the
+    running sign-in once it has opened the sign-in URL (so it waits for the callback)."""
+    opened = asyncio.Event()
+    session._open_browser = lambda url: True
+
+    def seen(snapshot: Snapshot) -> None:
+        if snapshot.sign_in_url:
+            opened.set()
+
+    session.subscribe(seen)
+    task = asyncio.ensure_future(session.sign_in())
+    await opened.wait()
+    return task
 
 
 def assert_no_secrets(texts: Iterable[str], secrets: Iterable[str] = ()) -> None:

@@ -1,9 +1,10 @@
 """One copy of the app for ``test_two_processes``: ``python -m tests.hardening.refresh_child``.
 
 Arguments: ``MODE ENDPOINT APP_ID LOCK_DIR CLOCK_OFFSET``. MODE is ``refresh`` (ask for an access
-token) or ``sign_out``. The keyring is :class:`bench.file_keyring.FileKeyring` on the file named
-by ``BENCH_KEYRING_FILE``, shared with the test and the other child; the refresh lock lives in
-LOCK_DIR; the clock runs CLOCK_OFFSET seconds ahead, so the stored access token has expired.
+token) or ``sign_out``. The keyring is :class:`tests.fixtures.file_keyring.FileKeyring` on the
+file named by ``BENCH_KEYRING_FILE``, shared with the test and the other child; the refresh lock
+lives in LOCK_DIR; the clock runs CLOCK_OFFSET seconds ahead, so the stored access token has
+expired.
 
 Protocol: the child writes one JSON object per line to stdout and reads commands from stdin.
 
@@ -28,11 +29,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.file_keyring import FileKeyring
 from desktop_app.auth import refresh_guard
 from desktop_app.auth.session import AuthSession
 from desktop_app.config import Settings
 from desktop_app.errors import DesktopAppError
+from tests.fixtures.file_keyring import FileKeyring
 
 _out = threading.Lock()  # "paused" is written from the keyring's worker thread
 

@@ -7,16 +7,14 @@ what the app shows is what the next start restores.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from desktop_app.auth.session import AuthSession, Snapshot, State
+from desktop_app.auth.session import AuthSession, State
 from desktop_app.auth.storage import KeyringStorage
 from desktop_app.errors import IdpError, SignInCancelled
 from tests.fixtures.fake_idp import APP_ID, FakeIdp
 from tests.fixtures.keyrings import InMemoryKeyring
-from tests.hardening.helpers import Sessions
+from tests.hardening.helpers import Sessions, sign_in_left_waiting
 
 pytestmark = pytest.mark.asyncio
 
@@ -92,16 +90,7 @@ async def test_a_cancelled_sign_in_as_b_keeps_a_everywhere(
     backend = InMemoryKeyring()
     session, refresh_a = await signed_in_as_a(fake_idp, sessions, backend)
     fake_idp.sub = "user-b"
-    opened = asyncio.Event()
-    session._open_browser = lambda url: True  # the person never comes back
-
-    def seen(snapshot: Snapshot) -> None:
-        if snapshot.sign_in_url:
-            opened.set()
-
-    session.subscribe(seen)
-    task = asyncio.ensure_future(session.sign_in())
-    await opened.wait()
+    task = await sign_in_left_waiting(session)
     assert session.storage.get("refreshToken") == refresh_a  # kept while waiting
     session.cancel()
     with pytest.raises(SignInCancelled):
@@ -124,11 +113,7 @@ async def test_a_sign_in_without_a_previous_account_still_ends_signed_out(
 ) -> None:
     backend = InMemoryKeyring()
     session = sessions(backend=backend)
-    session._open_browser = lambda url: True
-    opened = asyncio.Event()
-    session.subscribe(lambda snapshot: opened.set() if snapshot.sign_in_url else None)
-    task = asyncio.ensure_future(session.sign_in())
-    await opened.wait()
+    task = await sign_in_left_waiting(session)
     session.cancel()
     with pytest.raises(SignInCancelled):
         await task

@@ -74,39 +74,34 @@ class StrictIdp(FakeIdp):
 
 
 @pytest_asyncio.fixture
-async def strict() -> AsyncIterator[StrictIdp]:
+async def fake_idp() -> AsyncIterator[StrictIdp]:
+    """This module's provider (and so its ``sessions``): a StrictIdp, which with its default
+    knobs answers like FakeIdp."""
     async with serve_fake_idp(StrictIdp()) as idp:
         yield idp
 
 
-@pytest_asyncio.fixture
-async def strict_sessions(strict: StrictIdp) -> AsyncIterator[Sessions]:
-    made = Sessions(strict)
-    yield made
-    await made.close()
-
-
 async def test_a_token_for_an_api_not_in_the_settings_says_to_add_it(
-    strict: StrictIdp, strict_sessions: Sessions
+    fake_idp: StrictIdp, sessions: Sessions
 ) -> None:
-    session = strict_sessions()
+    session = sessions()
     await session.sign_in()
-    before = strict.requests["token:refresh_token"]
+    before = fake_idp.requests["token:refresh_token"]
     with pytest.raises(ConfigError) as caught:
         await session.access_token(API)
     assert caught.value.field == "resources"
     assert API in caught.value.message
     assert "Settings" in caught.value.advice
     assert "sign in again" in caught.value.advice
-    assert strict.requests["token:refresh_token"] == before  # nothing was sent
+    assert fake_idp.requests["token:refresh_token"] == before  # nothing was sent
     assert session.state is State.SIGNED_IN  # still signed in, with the error shown
     assert session.snapshot.error is caught.value
 
 
 async def test_logto_refusing_a_listed_api_says_to_sign_in_again(
-    strict: StrictIdp, strict_sessions: Sessions
+    fake_idp: StrictIdp, sessions: Sessions
 ) -> None:
-    session = strict_sessions()
+    session = sessions()
     session.client.resources = (API,)  # listed, but not granted at sign-in
     await session.sign_in()
     refresh = session.storage.get("refreshToken")
@@ -121,10 +116,10 @@ async def test_logto_refusing_a_listed_api_says_to_sign_in_again(
 
 
 async def test_a_traditional_app_is_named_before_any_redirect_uri_advice(
-    strict: StrictIdp, strict_sessions: Sessions
+    fake_idp: StrictIdp, sessions: Sessions
 ) -> None:
-    strict.confidential = True
-    session = strict_sessions()
+    fake_idp.confidential = True
+    session = sessions()
     with pytest.raises(IdpError) as caught:
         await session.sign_in()
     text = caught.value.user_message
@@ -136,10 +131,10 @@ async def test_a_traditional_app_is_named_before_any_redirect_uri_advice(
 
 
 async def test_redirect_uri_advice_names_the_app_type_first(
-    strict: StrictIdp, strict_sessions: Sessions
+    fake_idp: StrictIdp, sessions: Sessions
 ) -> None:
-    strict.redirect_uri_registered = False
-    session = strict_sessions()
+    fake_idp.redirect_uri_registered = False
+    session = sessions()
     with pytest.raises(IdpError) as caught:
         await session.sign_in()
     advice = caught.value.advice
@@ -177,11 +172,14 @@ async def test_a_server_that_is_not_logto_is_named_so(not_logto: str, sessions: 
 async def test_an_endpoint_with_a_path_says_what_an_endpoint_looks_like(
     fake_idp: FakeIdp, sessions: Sessions
 ) -> None:
-    session = sessions(endpoint=f"{fake_idp.endpoint}/app")
-    with pytest.raises(IdpError) as caught:
-        await session.sign_in()
-    assert "is not a Logto endpoint" in caught.value.message
+    # Refused before anything is sent (the settings' rule, wherever the settings came from).
+    before = sum(fake_idp.requests.values())
+    with pytest.raises(ConfigError) as caught:
+        sessions(endpoint=f"{fake_idp.endpoint}/app")
+    assert caught.value.field == "endpoint"
+    assert "must not have a path" in caught.value.message
     assert f"try {fake_idp.endpoint}," in caught.value.advice
+    assert sum(fake_idp.requests.values()) == before
     no_jargon(caught.value)
 
 

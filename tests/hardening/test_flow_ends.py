@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from desktop_app import config
 from desktop_app.auth.loopback import LoopbackReceiver
-from desktop_app.auth.session import AuthSession, Snapshot, State
+from desktop_app.auth.session import AuthSession, State
 from desktop_app.auth.storage import KeyringStorage
 from desktop_app.errors import AuthError, ConfigError
 from tests.fixtures.fake_idp import FakeIdp
 from tests.fixtures.keyrings import InMemoryKeyring
-from tests.hardening.helpers import FakeBrowser, Sessions, make_settings
+from tests.hardening.helpers import FakeBrowser, Sessions, make_settings, sign_in_left_waiting
 
 
 def _session(idp: FakeIdp, sessions: Sessions, **settings_changes: Any) -> AuthSession:
@@ -108,16 +108,7 @@ async def test_cancelling_the_task_that_runs_sign_in_leaves_signed_out(
     fake_idp: FakeIdp, sessions: Sessions
 ) -> None:
     session = _session(fake_idp, sessions)
-    opened = asyncio.Event()
-    session._open_browser = lambda url: True  # the person never comes back
-
-    def seen(snapshot: Snapshot) -> None:
-        if snapshot.sign_in_url:
-            opened.set()
-
-    session.subscribe(seen)
-    task = asyncio.ensure_future(session.sign_in())
-    await opened.wait()
+    task = await sign_in_left_waiting(session)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -3,9 +3,9 @@
 ``test_concurrency`` shows it for two AuthSessions in one process; here each copy of the app is
 a process of its own (:mod:`tests.hardening.refresh_child`), so only the OS file lock of
 :mod:`desktop_app.auth.refresh_guard` and the keyring stand between them. Both share a file
-keyring (:mod:`bench.file_keyring`) and a lock directory, and both load the same stored session,
-seeded here by a real sign-in against ``fake_idp``, whose access token has expired by their
-clocks (they run two hours ahead).
+keyring (:mod:`tests.fixtures.file_keyring`) and a lock directory, and both load the same
+stored session, seeded here by a real sign-in against ``fake_idp``, whose access token has
+expired by their clocks (they run two hours ahead).
 
 The overlap is made, not left to timing: the process that wins the lock stops at its keyring
 write (the provider has already rotated the refresh token; the keyring still holds the old one)
@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bench.file_keyring import ENV_FILE, FileKeyring
 from desktop_app.auth.storage import KeyringStorage
 from tests.fixtures.fake_idp import APP_ID, FakeIdp
+from tests.fixtures.file_keyring import ENV_FILE, FileKeyring
 from tests.hardening.helpers import Sessions
 
 pytestmark = pytest.mark.asyncio

@@ -31,7 +31,8 @@ class ProfileIdp(FakeIdp):
 
 
 @pytest_asyncio.fixture
-async def idp() -> AsyncIterator[ProfileIdp]:
+async def fake_idp() -> AsyncIterator[ProfileIdp]:
+    """This module's provider (and so its ``sessions``): ID token claims for userinfo to meet."""
     async with serve_fake_idp(
         ProfileIdp(
             id_token_overrides={
@@ -44,21 +45,14 @@ async def idp() -> AsyncIterator[ProfileIdp]:
         yield served
 
 
-@pytest_asyncio.fixture
-async def sessions_on(idp: ProfileIdp) -> AsyncIterator[Sessions]:
-    made = Sessions(idp)
-    yield made
-    await made.close()
-
-
 async def test_absent_userinfo_claims_keep_the_id_token_values(
-    idp: ProfileIdp, sessions_on: Sessions
+    fake_idp: ProfileIdp, sessions: Sessions
 ) -> None:
-    idp.userinfo_body = {"name": "Name From Userinfo"}
-    session = sessions_on()
+    fake_idp.userinfo_body = {"name": "Name From Userinfo"}
+    session = sessions()
     await session.sign_in()
     assert session.state is State.SIGNED_IN
-    assert idp.requests["userinfo"] == 1
+    assert fake_idp.requests["userinfo"] == 1
     profile = dict(session.profile)
     assert profile["name"] == "Name From Userinfo"  # userinfo is newer and wins
     assert profile["email"] == "fake@example.com"
@@ -66,19 +60,19 @@ async def test_absent_userinfo_claims_keep_the_id_token_values(
     assert None not in profile.values()
 
 
-async def test_an_explicit_null_removes_the_claim(idp: ProfileIdp, sessions_on: Sessions) -> None:
-    idp.userinfo_body = {"picture": None}
-    session = sessions_on()
+async def test_an_explicit_null_removes_the_claim(fake_idp: ProfileIdp, sessions: Sessions) -> None:
+    fake_idp.userinfo_body = {"picture": None}
+    session = sessions()
     await session.sign_in()
     assert "picture" not in session.profile
     assert session.profile["email"] == "fake@example.com"
 
 
 async def test_claims_the_sdk_model_does_not_declare_are_kept(
-    idp: ProfileIdp, sessions_on: Sessions
+    fake_idp: ProfileIdp, sessions: Sessions
 ) -> None:
-    idp.userinfo_body = {"roles": ["admin"], "organization_data": [{"id": "o1"}]}
-    session = sessions_on()
+    fake_idp.userinfo_body = {"roles": ["admin"], "organization_data": [{"id": "o1"}]}
+    session = sessions()
     await session.sign_in()
     await session.refresh_profile()
     assert session.profile["roles"] == ["admin"]
