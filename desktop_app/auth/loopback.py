@@ -1223,7 +1223,9 @@ class LoopbackReceiver:
             logger.info("The authorization response carries an error: %s", response.error)
             self._outcome = _denied_page(response.error, response.error_description)
             if self._form_post_origin is not None:
-                # Post/Redirect/Get: a reload must not post the response again.
+                # Post/Redirect/Get: a reload must not post the response again. The tab will
+                # ask for /done, so finish() waits for it as after a success.
+                self._done_expected = True
                 return _Answer(303, None, {"Location": self._done_path})
             return _Answer(200, self._outcome)
         logger.info("Received the authorization response")

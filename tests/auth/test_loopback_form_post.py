@@ -107,6 +107,24 @@ async def test_form_post_error_response_ends_the_wait_and_shows_the_error_on_don
 
 
 @pytest.mark.asyncio
+async def test_finish_after_a_form_post_error_waits_for_the_tab_to_fetch_done() -> None:
+    # The error was answered with 303 to /done, so the tab will ask for /done: leaving the
+    # context at once would refuse that request and the person would see "connection refused"
+    # instead of why sign-in failed.
+    body = urlencode({"error": "access_denied", "state": STATE})
+    async with form_post_waiting(finish_linger=5.0) as (receiver, task):
+        assert (await post(receiver.port, body)).status == 303
+        await result_of(task)
+        finishing = asyncio.create_task(receiver.finish(False, "Sign-in was cancelled."))
+        done, _ = await asyncio.wait({finishing}, timeout=0.3)
+        assert not done, "finish() returned before the tab fetched /done"
+        page = await request(receiver.port, "/callback/done")
+        async with asyncio.timeout(1.0):
+            await finishing
+        assert "Sign-in was cancelled." in page.text
+
+
+@pytest.mark.asyncio
 async def test_query_callback_is_refused_in_form_post_mode() -> None:
     async with form_post_waiting() as (receiver, task):
         reply = await request(
