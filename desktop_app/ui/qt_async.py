@@ -12,6 +12,9 @@ core; nothing here waits.
   Python's automatic collection runs on whichever thread allocates at the wrong moment (an
   avatar or keyring worker, ``to_thread``), and a QObject finalised there cannot unregister its
   timers and socket notifiers, so the Qt thread later crashes on them.
+* Worker threads that can outlive the app (daemon threads: the avatar download) touch Qt only
+  through :data:`qt_workers`, which :func:`run_app` closes once the loop has closed, before the
+  interpreter's exit destroys the QApplication.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -51,11 +55,54 @@ def run_app(app: QApplication, main: Callable[[], Awaitable[int]]) -> int:
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    # The shutdown order: main() has cancelled its tasks and closed the session; then the loop
+    # closes (its executor's threads are joined); then no worker thread touches Qt any more;
+    # then the last garbage is collected, here on the Qt thread; only then does the process go
+    # on to destroy the QApplication (PySide does it at interpreter exit).
     try:
-        with collect_garbage_on_qt_thread(), loop:
-            return int(loop.run_until_complete(main()))
+        with collect_garbage_on_qt_thread():
+            try:
+                with loop:
+                    return int(loop.run_until_complete(main()))
+            finally:
+                qt_workers.close()
     finally:
         asyncio.set_event_loop(None)
+
+
+class WorkerGate:
+    """Lets worker threads touch Qt (build a QImage, emit a signal) only while the app runs.
+
+    A daemon worker (an avatar download) can outlive the event loop: the person quits while it
+    waits on the network. When it then emitted its signal while the interpreter's exit was
+    destroying the QApplication, the process died of SIGSEGV (one start-up in 40 in
+    ``./run bench``). A worker does its Qt part inside :meth:`entered`, and skips it when that
+    yields False; :meth:`close` waits for a worker already inside, so once it returns no worker
+    touches Qt again. Joining the workers instead would make quitting wait for the network.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = True
+
+    @property
+    def is_open(self) -> bool:
+        return self._open
+
+    @contextlib.contextmanager
+    def entered(self) -> Iterator[bool]:
+        """Hold the gate for a short piece of Qt work; yields whether the app still runs."""
+        with self._lock:
+            yield self._open
+
+    def close(self) -> None:
+        """From the Qt thread as the app ends: wait for a worker inside, then keep all out."""
+        with self._lock:
+            self._open = False
+
+
+qt_workers = WorkerGate()
+"""The process's gate for worker threads that touch Qt; :func:`run_app` closes it as it ends."""
 
 
 class _FirstPaint(QObject):

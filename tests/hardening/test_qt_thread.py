@@ -2,7 +2,8 @@
 
 Each case runs the real :func:`desktop_app.ui.qt_async.run_app` in a fresh interpreter
 (offscreen Qt): garbage is collected on the Qt thread only, however much a worker thread
-allocates, and a keyring call that never returns does not keep the app from quitting.
+allocates, a keyring call that never returns does not keep the app from quitting, and a worker
+that outlives the app never touches Qt after it (a SIGSEGV as the process ended).
 """
 
 from __future__ import annotations
@@ -99,6 +100,54 @@ HUNG_KEYRING = textwrap.dedent(
     """
 )
 
+AVATAR_AFTER_QUIT = textwrap.dedent(
+    """
+    import asyncio, http.server, threading
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+    from desktop_app.ui import avatar
+    from desktop_app.ui.avatar import AvatarLoader
+    from desktop_app.ui.qt_async import run_app
+
+    asked, release, ended = threading.Event(), threading.Event(), threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # a picture server that answers only after the app has ended
+            asked.set()
+            release.wait()
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/a.png"
+    touched_after_end: list[bool] = []
+
+    async def main() -> int:
+        AvatarLoader().load(url)
+        await asyncio.to_thread(asked.wait)
+        # A direct connection runs on the emitting thread: it sees the worker's emit itself.
+        avatar._the_relay().done.connect(
+            lambda *args: touched_after_end.append(ended.is_set()),
+            Qt.ConnectionType.DirectConnection,
+        )
+        return 0  # the person quits while the picture downloads
+
+    code = run_app(QApplication([]), main)
+    ended.set()
+    workers = [t for t in threading.enumerate() if t.name == "avatar"]
+    release.set()
+    for worker in workers:
+        worker.join()
+    print("workers:", len(workers), "emitted after the app ended:", touched_after_end)
+    raise SystemExit(code)
+    """
+)
+
 
 def run(script: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
@@ -125,3 +174,11 @@ def test_a_hung_keyring_call_does_not_block_quitting() -> None:
     result = run(HUNG_KEYRING)
     assert result.returncode == 0, result.stderr
     assert "quitting" in result.stdout
+
+
+def test_an_avatar_worker_that_outlives_the_app_leaves_qt_alone() -> None:
+    # Its emit while the interpreter's exit destroyed the QApplication was a SIGSEGV about one
+    # start-up in 40 (./run bench, a stored session whose profile has a picture).
+    result = run(AVATAR_AFTER_QUIT)
+    assert result.returncode == 0, result.stderr
+    assert "workers: 1 emitted after the app ended: []" in result.stdout, result.stdout
