@@ -148,6 +148,41 @@ AVATAR_AFTER_QUIT = textwrap.dedent(
     """
 )
 
+LOOP_AFTER_QUIT = textwrap.dedent(
+    """
+    import asyncio, threading
+    import shiboken6
+    from PySide6.QtWidgets import QApplication
+    from desktop_app.ui.qt_async import run_app
+
+    held = {}
+
+    async def main() -> int:
+        held["loop"] = loop = asyncio.get_running_loop()
+        loop.call_later(300, print, "never")  # pending when the app quits (a sign-in timeout)
+        return 0
+
+    code = run_app(QApplication([]), main)
+    loop = held["loop"]
+    qt_objects = (loop._timer, loop._QEventLoop__call_soon_signaller)
+    print("qt objects left:", [shiboken6.isValid(o) for o in qt_objects])
+    outcome = []
+
+    def answer_late() -> None:  # a keyring call that answers after the person quit
+        try:
+            loop.call_soon_threadsafe(print, "late")
+            outcome.append("accepted")
+        except RuntimeError:
+            outcome.append("refused")
+
+    worker = threading.Thread(target=answer_late)
+    worker.start()
+    worker.join()
+    print("late hand-off:", outcome)
+    raise SystemExit(code)
+    """
+)
+
 
 def run(script: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
@@ -182,3 +217,13 @@ def test_an_avatar_worker_that_outlives_the_app_leaves_qt_alone() -> None:
     result = run(AVATAR_AFTER_QUIT)
     assert result.returncode == 0, result.stderr
     assert "workers: 1 emitted after the app ended: []" in result.stdout, result.stdout
+
+
+def test_the_loop_leaves_no_qt_object_and_takes_no_hand_off_after_the_app() -> None:
+    # Left to the garbage collector, the loop's QObjects (with a Qt timer per pending
+    # call_later) could be freed on a worker thread or after the QApplication; a worker's late
+    # call_soon_threadsafe emitted on them from its own thread.
+    result = run(LOOP_AFTER_QUIT)
+    assert result.returncode == 0, result.stderr
+    assert "qt objects left: [False, False]" in result.stdout, result.stdout
+    assert "late hand-off: ['refused']" in result.stdout, result.stdout
