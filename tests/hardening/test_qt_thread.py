@@ -183,6 +183,26 @@ LOOP_AFTER_QUIT = textwrap.dedent(
     """
 )
 
+APP_OBJECTS_AFTER_MAIN = textwrap.dedent(
+    """
+    import shiboken6
+    from desktop_app import app as app_module
+
+    made = []
+
+    class Recorded(app_module.DesktopApp):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            made.append(self)
+
+    app_module.DesktopApp = Recorded
+    code = app_module.main(["--smoke-test"])
+    desktop = made[0]
+    print("still alive:", [shiboken6.isValid(o) for o in (desktop.window, desktop)])
+    raise SystemExit(code)
+    """
+)
+
 
 def run(script: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
@@ -227,3 +247,12 @@ def test_the_loop_leaves_no_qt_object_and_takes_no_hand_off_after_the_app() -> N
     assert result.returncode == 0, result.stderr
     assert "qt objects left: [False, False]" in result.stdout, result.stdout
     assert "late hand-off: ['refused']" in result.stdout, result.stdout
+
+
+def test_the_app_deletes_its_window_on_the_qt_thread_before_main_returns() -> None:
+    # Held in reference cycles, they were left to the garbage collector: a collection on a
+    # daemon worker's thread (after the app ended) would delete a QWidget there.
+    result = run(APP_OBJECTS_AFTER_MAIN)
+    assert result.returncode == 0, result.stderr
+    assert "smoke test: ok" in result.stdout, result.stdout
+    assert "still alive: [False, False]" in result.stdout, result.stdout
