@@ -134,10 +134,6 @@ class WorkerGate:
         self._lock = threading.Lock()
         self._open = True
 
-    @property
-    def is_open(self) -> bool:
-        return self._open
-
     @contextlib.contextmanager
     def entered(self) -> Iterator[bool]:
         """Hold the gate for a short piece of Qt work; yields whether the app still runs."""
