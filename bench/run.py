@@ -205,8 +205,9 @@ class Children:
                 await proc.wait()
                 errors.append(f"timed out after {limit:.0f} s")
         if run.returncode < 0 and not errors and on_open is None and retry_crash:
-            # A start-up child killed by a signal (a rare SIGSEGV as the process ends, under
-            # investigation): say so loudly, keep its log, and measure that run once more.
+            # A start-up child killed by a signal (there should be none: the SIGSEGV as the
+            # process ended, an avatar worker emitting while the QApplication was destroyed, is
+            # fixed; see qt_async.WorkerGate): say so loudly, keep its log, measure it once more.
             self.crashes.append(f"{args[0]}: signal {-run.returncode} (log {log})")
             print(
                 f"bench: WARNING: child {args[0]} died of signal {-run.returncode}; its log is "

@@ -233,6 +233,15 @@ class DesktopApp(QObject):
 
             await asyncio.to_thread(idp.stop)
 
+    def dispose(self) -> None:
+        """After the event loop has ended: delete the window and this object (with its view
+        model and task runner) here, on the Qt thread. They hold reference cycles, so otherwise
+        the garbage collector frees them, on whatever thread allocates at that moment (a daemon
+        worker that outlived the app), or at interpreter exit after the QApplication."""
+        for obj in (self.window, self):
+            if shiboken6.isValid(obj):
+                shiboken6.delete(obj)
+
     @Slot(list)
     def second_launch(self, ignored_flags: list[str]) -> None:
         """Another launch happened: come to the front, and say which of its settings flags
@@ -550,7 +559,9 @@ def main(
             restore_on_start=False,
             show_first_run_settings=False,
         )
-        return run_app(app, lambda: _smoke(desktop, app))
+        code = run_app(app, lambda: _smoke(desktop, app))
+        desktop.dispose()
+        return code
 
     single = SingleInstance()
     flags = _settings_flags(args)
@@ -575,7 +586,9 @@ def main(
         desktop.show_window()
         single.listen()
         single.activation_requested.connect(desktop.second_launch)
-        return run_app(app, desktop.run)
+        code = run_app(app, desktop.run)
+        desktop.dispose()
+        return code
     finally:
         single.release()
 

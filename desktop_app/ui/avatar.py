@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPixmap
 
 from desktop_app.errors import ConfigError
 from desktop_app.ui import theme
+from desktop_app.ui.qt_async import qt_workers
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,12 @@ def rounded(image: QImage, size: int, dpr: float = 1.0) -> QPixmap:
 
 
 def _download(url: str) -> QImage | None:
-    """Fetch and decode an avatar on a worker thread; None when it is missing or not an image.
+    """Fetch and decode an avatar (on a worker thread); None when it is missing or not an image."""
+    return _decode(_receive(url))
+
+
+def _receive(url: str) -> bytes | None:
+    """The avatar's bytes (network only, no Qt); None when it is missing or too large.
 
     Off the Qt thread on purpose: the first https request loads the system's CA certificates,
     which took 200-600 ms on the Qt thread when QNetworkAccessManager did it (measured with
@@ -107,7 +113,13 @@ def _download(url: str) -> QImage | None:
     if len(data) > MAX_AVATAR_BYTES:
         logger.info("Avatar not loaded: larger than %d bytes", MAX_AVATAR_BYTES)
         return None
-    image = QImage()  # QImage is reentrant: decoding here keeps that off the Qt thread too
+    return bytes(data)
+
+
+def _decode(data: bytes | None) -> QImage | None:
+    if data is None:
+        return None
+    image = QImage()  # QImage is reentrant: decoding on the worker keeps it off the Qt thread
     if not image.loadFromData(data) or image.isNull():
         logger.info("Avatar not loaded: not an image")
         return None
@@ -205,5 +217,11 @@ class AvatarLoader(QObject):
 
 
 def _fetch(relay: _Relay, ref: Any, generation: int, url: str) -> None:
-    """The worker thread: download, then hand the result to the relay (see :class:`_Relay`)."""
-    relay.done.emit(ref, generation, _download(url))
+    """The worker thread: download, then decode and hand the result to the relay (see
+    :class:`_Relay`) while the app's Qt objects still exist. The worker is a daemon thread that
+    can outlive the app (the person quits while it waits on the network): once the app has
+    ended, touching Qt here crashed the process (see :data:`~desktop_app.ui.qt_async.qt_workers`)."""
+    data = _receive(url)
+    with qt_workers.entered() as app_running:
+        if app_running:
+            relay.done.emit(ref, generation, _decode(data))

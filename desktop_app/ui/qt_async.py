@@ -12,6 +12,9 @@ core; nothing here waits.
   Python's automatic collection runs on whichever thread allocates at the wrong moment (an
   avatar or keyring worker, ``to_thread``), and a QObject finalised there cannot unregister its
   timers and socket notifiers, so the Qt thread later crashes on them.
+* Worker threads that can outlive the app (daemon threads: the avatar download) touch Qt only
+  through :data:`qt_workers`, which :func:`run_app` closes once the loop has closed, before the
+  interpreter's exit destroys the QApplication.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -47,15 +51,103 @@ def run_app(app: QApplication, main: Callable[[], Awaitable[int]]) -> int:
     """
     import asyncio
 
-    import qasync
-
-    loop = qasync.QEventLoop(app)
+    loop = new_event_loop(app)
     asyncio.set_event_loop(loop)
+    # The shutdown order: main() has cancelled its tasks and closed the session; then the loop
+    # closes and its Qt objects go (see close_event_loop); then no worker thread touches Qt any
+    # more; then the last garbage is collected, here on the Qt thread; only then does the
+    # process go on to destroy the QApplication (PySide does it at interpreter exit).
     try:
-        with collect_garbage_on_qt_thread(), loop:
-            return int(loop.run_until_complete(main()))
+        with collect_garbage_on_qt_thread():
+            try:
+                return int(loop.run_until_complete(main()))
+            finally:
+                close_event_loop(loop)
+                qt_workers.close()
     finally:
         asyncio.set_event_loop(None)
+
+
+def new_event_loop(
+    app: QApplication, *, already_running: bool = False
+) -> asyncio.AbstractEventLoop:
+    """A qasync loop driving ``app`` (``already_running``: on a Qt loop that something else
+    runs, e.g. pytest-qt's); end it with :func:`close_event_loop`.
+
+    Unlike qasync's own, it keeps asyncio's rule for a closed loop: ``call_soon_threadsafe``
+    raises RuntimeError. qasync's emits a Qt signal from the calling thread whatever the state,
+    so a worker that outlived the app (a keyring call answering after the person quit) would
+    emit on a QObject that is being deleted, or after the QApplication has gone.
+    """
+    import qasync
+
+    class AppEventLoop(qasync.QEventLoop):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.handoff = WorkerGate()
+            super().__init__(app, already_running=already_running)
+
+        def call_soon_threadsafe(self, callback: Any, *args: Any, context: Any = None) -> Any:
+            with self.handoff.entered() as open_:
+                if not open_ or self.is_closed():
+                    raise RuntimeError("Event loop is closed")
+                return super().call_soon_threadsafe(callback, *args, context=context)
+
+    loop: asyncio.AbstractEventLoop = AppEventLoop()
+    return loop
+
+
+def close_event_loop(loop: Any) -> None:
+    """Close a loop from :func:`new_event_loop` and delete its Qt objects here, on the Qt thread.
+
+    qasync's ``close()`` joins its executor's threads but only flags its timer object as
+    stopped: a Qt timer per pending ``call_later`` (a cancelled 300 s sign-in timeout, aiohttp's
+    keep-alive) stays registered, and the loop's two QObjects are left to the garbage collector,
+    which may free them on another thread (it cannot unregister their timers there) or at
+    interpreter exit after the QApplication has gone. So: kill the timers, close, refuse worker
+    hand-offs (waiting for one in progress), then delete the QObjects.
+    """
+    timer = loop._timer
+    callbacks = getattr(timer, "_SimpleTimer__callbacks", {})
+    for timer_id in list(callbacks):
+        timer.killTimer(timer_id)
+    callbacks.clear()
+    signaller = getattr(loop, "_QEventLoop__call_soon_signaller", None)
+    loop.close()
+    loop.handoff.close()
+    for qobject in (timer, signaller):
+        if qobject is not None and shiboken6.isValid(qobject):
+            shiboken6.delete(qobject)
+
+
+class WorkerGate:
+    """Lets worker threads touch Qt (build a QImage, emit a signal) only while the app runs.
+
+    A daemon worker (an avatar download) can outlive the event loop: the person quits while it
+    waits on the network. When it then emitted its signal while the interpreter's exit was
+    destroying the QApplication, the process died of SIGSEGV (one start-up in 40 in
+    ``./run bench``). A worker does its Qt part inside :meth:`entered`, and skips it when that
+    yields False; :meth:`close` waits for a worker already inside, so once it returns no worker
+    touches Qt again. Joining the workers instead would make quitting wait for the network.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = True
+
+    @contextlib.contextmanager
+    def entered(self) -> Iterator[bool]:
+        """Hold the gate for a short piece of Qt work; yields whether the app still runs."""
+        with self._lock:
+            yield self._open
+
+    def close(self) -> None:
+        """From the Qt thread as the app ends: wait for a worker inside, then keep all out."""
+        with self._lock:
+            self._open = False
+
+
+qt_workers = WorkerGate()
+"""The process's gate for worker threads that touch Qt; :func:`run_app` closes it as it ends."""
 
 
 class _FirstPaint(QObject):

@@ -2,7 +2,8 @@
 
 Each case runs the real :func:`desktop_app.ui.qt_async.run_app` in a fresh interpreter
 (offscreen Qt): garbage is collected on the Qt thread only, however much a worker thread
-allocates, and a keyring call that never returns does not keep the app from quitting.
+allocates, a keyring call that never returns does not keep the app from quitting, and a worker
+that outlives the app never touches Qt after it (a SIGSEGV as the process ended).
 """
 
 from __future__ import annotations
@@ -99,6 +100,109 @@ HUNG_KEYRING = textwrap.dedent(
     """
 )
 
+AVATAR_AFTER_QUIT = textwrap.dedent(
+    """
+    import asyncio, http.server, threading
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+    from desktop_app.ui import avatar
+    from desktop_app.ui.avatar import AvatarLoader
+    from desktop_app.ui.qt_async import run_app
+
+    asked, release, ended = threading.Event(), threading.Event(), threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # a picture server that answers only after the app has ended
+            asked.set()
+            release.wait()
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/a.png"
+    touched_after_end: list[bool] = []
+
+    async def main() -> int:
+        AvatarLoader().load(url)
+        await asyncio.to_thread(asked.wait)
+        # A direct connection runs on the emitting thread: it sees the worker's emit itself.
+        avatar._the_relay().done.connect(
+            lambda *args: touched_after_end.append(ended.is_set()),
+            Qt.ConnectionType.DirectConnection,
+        )
+        return 0  # the person quits while the picture downloads
+
+    code = run_app(QApplication([]), main)
+    ended.set()
+    workers = [t for t in threading.enumerate() if t.name == "avatar"]
+    release.set()
+    for worker in workers:
+        worker.join()
+    print("workers:", len(workers), "emitted after the app ended:", touched_after_end)
+    raise SystemExit(code)
+    """
+)
+
+LOOP_AFTER_QUIT = textwrap.dedent(
+    """
+    import asyncio, threading
+    import shiboken6
+    from PySide6.QtWidgets import QApplication
+    from desktop_app.ui.qt_async import run_app
+
+    held = {}
+
+    async def main() -> int:
+        held["loop"] = loop = asyncio.get_running_loop()
+        loop.call_later(300, print, "never")  # pending when the app quits (a sign-in timeout)
+        return 0
+
+    code = run_app(QApplication([]), main)
+    loop = held["loop"]
+    qt_objects = (loop._timer, loop._QEventLoop__call_soon_signaller)
+    print("qt objects left:", [shiboken6.isValid(o) for o in qt_objects])
+    outcome = []
+
+    def answer_late() -> None:  # a keyring call that answers after the person quit
+        try:
+            loop.call_soon_threadsafe(print, "late")
+            outcome.append("accepted")
+        except RuntimeError:
+            outcome.append("refused")
+
+    worker = threading.Thread(target=answer_late)
+    worker.start()
+    worker.join()
+    print("late hand-off:", outcome)
+    raise SystemExit(code)
+    """
+)
+
+APP_OBJECTS_AFTER_MAIN = textwrap.dedent(
+    """
+    import shiboken6
+    from desktop_app import app as app_module
+
+    made = []
+
+    class Recorded(app_module.DesktopApp):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            made.append(self)
+
+    app_module.DesktopApp = Recorded
+    code = app_module.main(["--smoke-test"])
+    desktop = made[0]
+    print("still alive:", [shiboken6.isValid(o) for o in (desktop.window, desktop)])
+    raise SystemExit(code)
+    """
+)
+
 
 def run(script: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
@@ -125,3 +229,30 @@ def test_a_hung_keyring_call_does_not_block_quitting() -> None:
     result = run(HUNG_KEYRING)
     assert result.returncode == 0, result.stderr
     assert "quitting" in result.stdout
+
+
+def test_an_avatar_worker_that_outlives_the_app_leaves_qt_alone() -> None:
+    # Its emit while the interpreter's exit destroyed the QApplication was a SIGSEGV about one
+    # start-up in 40 (./run bench, a stored session whose profile has a picture).
+    result = run(AVATAR_AFTER_QUIT)
+    assert result.returncode == 0, result.stderr
+    assert "workers: 1 emitted after the app ended: []" in result.stdout, result.stdout
+
+
+def test_the_loop_leaves_no_qt_object_and_takes_no_hand_off_after_the_app() -> None:
+    # Left to the garbage collector, the loop's QObjects (with a Qt timer per pending
+    # call_later) could be freed on a worker thread or after the QApplication; a worker's late
+    # call_soon_threadsafe emitted on them from its own thread.
+    result = run(LOOP_AFTER_QUIT)
+    assert result.returncode == 0, result.stderr
+    assert "qt objects left: [False, False]" in result.stdout, result.stdout
+    assert "late hand-off: ['refused']" in result.stdout, result.stdout
+
+
+def test_the_app_deletes_its_window_on_the_qt_thread_before_main_returns() -> None:
+    # Held in reference cycles, they were left to the garbage collector: a collection on a
+    # daemon worker's thread (after the app ended) would delete a QWidget there.
+    result = run(APP_OBJECTS_AFTER_MAIN)
+    assert result.returncode == 0, result.stderr
+    assert "smoke test: ok" in result.stdout, result.stdout
+    assert "still alive: [False, False]" in result.stdout, result.stdout

@@ -14,11 +14,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-import qasync
-import shiboken6
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.ui.qt_async import collect_garbage_on_qt_thread
+from desktop_app.ui.qt_async import close_event_loop, collect_garbage_on_qt_thread, new_event_loop
 
 
 @contextlib.contextmanager
@@ -31,7 +29,7 @@ def attach_event_loop(app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     not running and closed. It is never ``stop()``-ped: that calls ``app.exit()``, which would make
     every later ``waitSignal`` return at once.
     """
-    loop = qasync.QEventLoop(app, already_running=True)
+    loop = new_event_loop(app, already_running=True)
     asyncio.set_event_loop(loop)
     with collect_garbage_on_qt_thread():
         try:
@@ -56,19 +54,5 @@ def _detach(app: QApplication, loop: Any) -> None:
     loop._QEventLoop__is_running = False
     loop._after_run_forever()
     asyncio.events._set_running_loop(None)
-    # qasync's timer object keeps a Qt timer per pending call_later (e.g. a cancelled 300 s
-    # sign-in timeout) until it fires. Kill them and delete the loop's QObjects here, on the Qt
-    # thread: left to Python's garbage collector they may be freed on another thread (the one
-    # that happened to trigger a collection), which cannot unregister their timers, and the
-    # next timer event then reaches freed memory.
-    timer = loop._timer
-    callbacks = getattr(timer, "_SimpleTimer__callbacks", {})
-    for timer_id in list(callbacks):
-        timer.killTimer(timer_id)
-    callbacks.clear()
-    signaller = getattr(loop, "_QEventLoop__call_soon_signaller", None)
-    loop.close()
     asyncio.set_event_loop(None)
-    for qobject in (timer, signaller):
-        if qobject is not None and shiboken6.isValid(qobject):
-            shiboken6.delete(qobject)
+    close_event_loop(loop)  # on the Qt thread, with its Qt objects (see there)

@@ -277,19 +277,24 @@ def test_avatar_loads_off_the_ui_thread(
 ) -> None:
 
     threads: list[threading.Thread] = []
-    download = avatar._download
+    receive, decode = avatar._receive, avatar._decode
 
-    def spy(url: str) -> Any:
-        threads.append(threading.current_thread())
-        return download(url)
+    def spy(call: Any) -> Any:
+        def spied(arg: Any) -> Any:
+            threads.append(threading.current_thread())
+            return call(arg)
 
-    monkeypatch.setattr(avatar, "_download", spy)
+        return spied
+
+    # Both the network and the decoding.
+    monkeypatch.setattr(avatar, "_receive", spy(receive))
+    monkeypatch.setattr(avatar, "_decode", spy(decode))
     loader = AvatarLoader()
     with qtbot.waitSignal(loader.loaded, timeout=10_000) as blocker:
         loader.load(picture_server + "/avatar.png")
     assert blocker.args[0].pixelColor(0, 0) == QColor("red")
-    assert threads
-    assert threads[0] is not threading.main_thread()
+    assert len(threads) == 2
+    assert threading.main_thread() not in threads
 
 
 def test_a_newer_avatar_request_abandons_the_older_one(qtbot: Any, picture_server: str) -> None:
