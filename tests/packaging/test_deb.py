@@ -199,8 +199,16 @@ def test_the_package_ships_the_app_and_no_test_program_or_debug_information(
     for path in sorted((tmp_path / INSTALL_DIR.relative_to("/")).rglob("*")):
         if path.is_symlink() or not path.is_file():
             continue
-        data = path.read_bytes()
-        if data.startswith(b"\x7fELF") and b".debug_info" in data:
+        with path.open("rb") as handle:
+            if handle.read(4) != b"\x7fELF":
+                continue
+        sections = subprocess.run(
+            ["readelf", "--section-headers", "--wide", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        if " .debug_info " in sections:
             with_debug_info.append(str(path.relative_to(tmp_path)))
     assert with_debug_info == []
 
