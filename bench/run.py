@@ -354,6 +354,33 @@ def installer_sizes() -> dict[str, int | None]:
     }
 
 
+def bundle_extra(bundle: Path = BUNDLE_DIR, hello: Path = HELLO_DIR) -> dict[str, int]:
+    """What the bundle ships that the hello-world bundle does not, in bytes, by component
+    (``_internal/<top>`` or a top-level file, e.g. ``_internal/cryptography``), largest first;
+    a file both ship counts by how much bigger the bundle's copy is. So a size regression
+    names what grew. Empty when either bundle has not been built."""
+    if not (bundle.is_dir() and hello.is_dir()):
+        return {}
+
+    def files(root: Path) -> dict[str, int]:
+        return {
+            path.relative_to(root).as_posix(): path.stat().st_size
+            for path in root.rglob("*")
+            if path.is_file() and not path.is_symlink()
+        }
+
+    ours, theirs = files(bundle), files(hello)
+    theirs[bundle.name] = theirs.pop(hello.name, 0)  # each one's executable, compared
+    extra: dict[str, int] = {}
+    for name, size in ours.items():
+        grown = size - theirs.get(name, 0)
+        if grown > 0:
+            parts = name.split("/")
+            component = "/".join(parts[:2]) if parts[0] == "_internal" and parts[1:] else parts[0]
+            extra[component] = extra.get(component, 0) + grown
+    return dict(sorted(extra.items(), key=lambda item: -item[1]))
+
+
 def size_rows(sizes: dict[str, int | None]) -> list[Row]:
     """The bundle against the hello-world bundle, and the .deb, when they have been built."""
     bundle, hello, deb = sizes.values()
@@ -765,6 +792,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "duration_s": round(time.monotonic() - started, 1),
         "rows": [r.as_json() for r in rows],
         "sizes_bytes": sizes,
+        "bundle_extra_bytes": bundle_extra(),
         "raw": raw,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,16 @@
-"""Make the Windows .ico and the macOS .iconset from resources/ (PNGs and the SVG).
+"""The icon pipeline: render the PNGs of resources/icons from the SVGs, and make the Windows
+.ico and the macOS .iconset from them.
 
+    python packaging/make_icons.py --pngs          # resources/icons/desktop-app-<N>.png (commit them)
     python packaging/make_icons.py --ico build/icons/desktop-app.ico
     python packaging/make_icons.py --iconset build/icons/desktop-app.iconset
     iconutil -c icns build/icons/desktop-app.iconset      # macOS: -> desktop-app.icns
 
-The .ico holds the rendered PNGs (16-256 px) as they are; the iconset also
-needs 512 and 1024 px, which Qt renders from the SVG. Used by .github/workflows/installers.yml.
+The PNGs come from resources/desktop-app.svg, except the small ones: scaled down, its window
+frame and key turn into a blur, so 16 px is drawn on its own grid (resources/desktop-app-16.svg).
+The .ico holds the rendered PNGs (16-256 px) as they are; the iconset also needs 512 and
+1024 px, which Qt renders from the SVG. --ico and --iconset are used by
+.github/workflows/installers.yml.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCES = ROOT / "resources"
-ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
+PNG_SIZES = (16, 24, 32, 48, 64, 128, 256)  # desktop_app.ui.resources.ICON_SIZES
+ICO_SIZES = PNG_SIZES
+# The largest size each small-size drawing is for; bigger sizes use desktop-app.svg.
+SMALL_SOURCES = ((16, "desktop-app-16.svg"),)
 ICONSET = {  # iconutil's file names and their pixel sizes
     "icon_16x16.png": 16,
     "icon_16x16@2x.png": 32,
@@ -37,6 +45,14 @@ def png(size: int) -> Path:
     return RESOURCES / "icons" / f"desktop-app-{size}.png"
 
 
+def source_svg(size: int) -> Path:
+    """The drawing a ``size`` px icon is rendered from."""
+    for largest, name in SMALL_SOURCES:
+        if size <= largest:
+            return RESOURCES / name
+    return RESOURCES / "desktop-app.svg"
+
+
 def render_svg(size: int, dest: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import Qt
@@ -44,16 +60,25 @@ def render_svg(size: int, dest: Path) -> None:
     from PySide6.QtSvg import QSvgRenderer
 
     _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-    renderer = QSvgRenderer(str(RESOURCES / "desktop-app.svg"))
+    renderer = QSvgRenderer(str(source_svg(size)))
+    if not renderer.isValid():
+        raise SystemExit(f"{source_svg(size)} is not a valid SVG")
     image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
     renderer.render(painter)
     painter.end()
     # PySide6 types the format as bytes, but only a str works at run time.
     if not image.save(str(dest), "PNG"):  # type: ignore[call-overload]
         raise SystemExit(f"could not write {dest}")
+
+
+def render_pngs() -> None:
+    for size in PNG_SIZES:
+        render_svg(size, png(size))
+        print(png(size))
 
 
 def make_ico(dest: Path) -> None:
@@ -83,15 +108,20 @@ def make_iconset(dest: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--pngs", action="store_true", help="render resources/icons/*.png from the SVGs"
+    )
     parser.add_argument("--ico", type=Path, help="write a Windows .ico here")
     parser.add_argument("--iconset", type=Path, help="write a macOS .iconset folder here")
     args = parser.parse_args()
+    if args.pngs:
+        render_pngs()
     if args.ico:
         make_ico(args.ico)
     if args.iconset:
         make_iconset(args.iconset)
-    if not (args.ico or args.iconset):
-        parser.error("nothing to do: pass --ico and/or --iconset")
+    if not (args.pngs or args.ico or args.iconset):
+        parser.error("nothing to do: pass --pngs, --ico and/or --iconset")
     return 0
 
 

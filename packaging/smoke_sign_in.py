@@ -1,9 +1,12 @@
 """``desktop-app-self-test``: prove that the frozen bundle can sign in, without a screen.
 
-Frozen as a second executable next to ``desktop-app`` (same ``_internal/``, same code, same
-hooks), so a test can drive the real frozen sign-in with no UI::
+Frozen by the same spec as ``desktop-app`` (same code, same hooks) when a test or CI asks for
+it (``packaging/build-deb --self-test``, or ``DESKTOP_APP_SELF_TEST=1``), but never shipped:
+it is an executable without an ``_internal/`` of its own, run next to the app's (a copy beside
+``desktop-app``, or beside an ``_internal`` symlink to the installed one), so a test can drive
+the real frozen sign-in with no UI::
 
-    /opt/desktop-app/desktop-app-self-test --endpoint http://127.0.0.1:3001 --app-id demo-app
+    <dir>/desktop-app-self-test --endpoint http://127.0.0.1:3001 --app-id demo-app
 
 It checks what freezing can lose - the keyring backend (an entry point), the TLS CA store,
 the ``desktop_app.resources`` files - then runs :class:`AuthSession` with the default

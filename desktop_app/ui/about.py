@@ -1,4 +1,4 @@
-"""The About box: name, version, the Logto endpoint in use, licence."""
+"""The About box: name, version, the Logto endpoint in use, licence and maintainer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,29 @@ from desktop_app import __version__
 from desktop_app.ui.text import breakable, clean
 
 APP_DISPLAY_NAME = "Desktop App"
+DISTRIBUTION = "desktop-app"  # pyproject.toml's [project] name
+
+
+def licence_and_maintainer() -> tuple[str, str]:
+    """The licence (SPDX expression) and the maintainer ("Name <email>") that pyproject.toml
+    declares, read from the installed distribution's metadata (frozen bundles carry it: see
+    packaging/hooks/hook-desktop_app.py). The .deb's control and copyright files take the same
+    fields from pyproject.toml, so both say the same thing. Empty strings when the package is
+    not installed (a bare source checkout)."""
+    # Imported here, when the box opens: nothing before the first paint needs it.
+    from importlib import metadata
+
+    try:
+        fields = metadata.metadata(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "", ""
+
+    def first(*names: str) -> str:
+        # PEP 639's License-Expression, else the older free-text License field; a maintainer
+        # with an email is written to Maintainer-email, one without to Maintainer.
+        return next((value for name in names for value in fields.get_all(name) or []), "")
+
+    return first("License-Expression", "License"), first("Maintainer-email", "Maintainer")
 
 
 class AboutDialog(QDialog):
@@ -37,11 +60,17 @@ class AboutDialog(QDialog):
             if endpoint
             else self.tr("Logto endpoint: not configured")
         )
+        licence, maintainer = licence_and_maintainer()
+        facts = []
+        if licence:
+            facts.append(self.tr("Licence: {licence}").format(licence=licence))
+        if maintainer:
+            facts.append(self.tr("Maintainer: {maintainer}").format(maintainer=maintainer))
         text.setText(
             f"<h3>{APP_DISPLAY_NAME} {__version__}</h3>"
             f"<p>{self.tr('Signs you in with Logto through your own browser (RFC 8252).')}</p>"
             f"<p>{html.escape(breakable(endpoint_line))}</p>"
-            f"<p>{self.tr('Licence: MIT')}</p>"
+            + "".join(f"<p>{html.escape(fact)}</p>" for fact in facts)
         )
         text.setAccessibleName(self.tr("About text"))
         top.addWidget(text, 1)

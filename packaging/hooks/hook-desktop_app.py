@@ -6,11 +6,14 @@ cannot follow. Name the package as a hidden import and copy its data files next 
 frozen importer then answers ``files()`` with ``_internal/desktop_app/resources``. The
 destination is spelled out rather than derived from the source path, because in a source
 checkout the files live in the top-level resources/ (pyproject maps it into the package).
+
+The distribution's metadata goes too: the About box reads the licence and the maintainer from
+it (``importlib.metadata``), as pyproject.toml states them.
 """
 
 from pathlib import Path
 
-from PyInstaller.utils.hooks import get_module_file_attribute
+from PyInstaller.utils.hooks import copy_metadata, get_module_file_attribute
 
 hiddenimports = ["desktop_app.resources"]
 
@@ -25,3 +28,4 @@ datas = [
     and path.suffix not in {".py", ".pyc", ".ts"}  # .ts: the translations' source
     and "__pycache__" not in path.parts
 ]
+datas += copy_metadata("desktop-app")

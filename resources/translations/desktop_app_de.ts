@@ -23,6 +23,14 @@
       <translation>Logto-Endpunkt: nicht eingerichtet</translation>
     </message>
     <message>
+      <source>Licence: {licence}</source>
+      <translation>Lizenz: {licence}</translation>
+    </message>
+    <message>
+      <source>Maintainer: {maintainer}</source>
+      <translation>Betreuung: {maintainer}</translation>
+    </message>
+    <message>
       <source>About text</source>
       <translation>Info-Text</translation>
     </message>

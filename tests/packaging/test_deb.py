@@ -4,7 +4,8 @@ Chromium), then ``apt-get purge`` it and check that nothing is left behind.
 
 Needs root and dpkg/apt (it installs a package system-wide), which CI has. Set
 ``DESKTOP_APP_DEB=dist/desktop-app_<version>_<arch>.deb`` to test a .deb built earlier
-(``./run installer``) instead of building one here.
+(``./run installer --self-test``) instead of building one here; the sign-in test then takes
+``DESKTOP_APP_SELF_TEST_EXE`` (default: where that build leaves it, build/deb/...).
 """
 
 from __future__ import annotations
@@ -78,21 +79,28 @@ def _apt(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One scratch directory per test session for the build (the .deb and the self-test)."""
+    scratch = tmp_path_factory.getbasetemp() / "deb-build"
+    scratch.mkdir(exist_ok=True)
+    return scratch
+
+
 @pytest.fixture(scope="module")
 def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The .deb under test: $DESKTOP_APP_DEB, or one built now by packaging/build-deb."""
     prebuilt = os.environ.get("DESKTOP_APP_DEB")
     if prebuilt:
         return Path(prebuilt).resolve()
-    scratch = tmp_path_factory.mktemp("deb")
     done = subprocess.run(
         [
             sys.executable,
             str(ROOT / "packaging" / "build-deb"),
+            "--self-test",
             "--dist",
-            str(scratch / "dist"),
+            str(_scratch(tmp_path_factory) / "dist"),
             "--work",
-            str(scratch / "work"),
+            str(_scratch(tmp_path_factory) / "work"),
         ],
         capture_output=True,
         text=True,
@@ -101,6 +109,33 @@ def deb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return Path(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def self_test(
+    deb: Path, installed: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> Path:
+    """desktop-app-self-test run on the INSTALLED bundle: the executable the build left outside
+    the package, next to an ``_internal`` symlink to /opt/desktop-app/_internal (the bootloader
+    looks for ``_internal`` beside the executable), so it loads the installed libraries, data and
+    metadata, and the package itself carries no test program."""
+    if os.environ.get("DESKTOP_APP_DEB"):
+        default = ROOT / "build/deb/pyinstaller-dist/desktop-app-self-test/desktop-app-self-test"
+        built = Path(os.environ.get("DESKTOP_APP_SELF_TEST_EXE") or default)
+    else:
+        built = (
+            _scratch(tmp_path_factory)
+            / "work/pyinstaller-dist/desktop-app-self-test/desktop-app-self-test"
+        )
+    assert built.is_file(), (
+        f"{built} is missing: build it with packaging/build-deb --self-test "
+        "(or point DESKTOP_APP_SELF_TEST_EXE at it)"
+    )
+    runner = tmp_path / "self-test"
+    runner.mkdir()
+    shutil.copy2(built, runner / built.name)
+    (runner / "_internal").symlink_to(INSTALL_DIR / "_internal")
+    return runner / built.name
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +164,10 @@ def test_package_metadata_comes_from_pyproject(deb: Path) -> None:
         check=True,
     ).stdout
     head, depends = fields.split("\n", 1)
-    author = project["authors"][0]
-    assert head == f"desktop-app {project['version']} {author['name']} <{author['email']}>"
+    maintainer = project["maintainers"][0]
+    assert head == (
+        f"desktop-app {project['version']} {maintainer['name']} <{maintainer['email']}>"
+    )
     for library in (
         "libxkbcommon-x11-0",
         "libxcb-cursor0",
@@ -145,6 +182,35 @@ def test_package_metadata_comes_from_pyproject(deb: Path) -> None:
     members = subprocess.run(["ar", "t", str(deb)], capture_output=True, text=True, check=False)
     if members.returncode == 0:
         assert "data.tar.xz" in members.stdout.split()
+
+
+def test_the_package_ships_the_app_and_no_test_program_or_debug_information(
+    deb: Path, tmp_path: Path
+) -> None:
+    """desktop-app-self-test (a sign-in without a window, for the tests) stays out of what
+    people install, and the native modules carry no debug information (tens of MiB that only
+    a debugger reads; Qt's own libraries come stripped and are left as they are)."""
+    listing = subprocess.run(
+        ["dpkg-deb", "--contents", str(deb)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "desktop-app-self-test" not in listing
+    subprocess.run(["dpkg-deb", "--extract", str(deb), str(tmp_path)], check=True)
+    with_debug_info = []
+    for path in sorted((tmp_path / INSTALL_DIR.relative_to("/")).rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            if handle.read(4) != b"\x7fELF":
+                continue
+        sections = subprocess.run(
+            ["readelf", "--section-headers", "--wide", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        if " .debug_info " in sections:
+            with_debug_info.append(str(path.relative_to(tmp_path)))
+    assert with_debug_info == []
 
 
 def test_install_puts_the_app_on_path_and_in_the_menu(installed: Path) -> None:
@@ -213,15 +279,12 @@ def test_installed_launcher_starts_on_x11(installed: Path) -> None:
 @pytest.mark.e2e
 @pytest.mark.secret_service
 def test_frozen_app_signs_in_with_the_real_keyring(
-    installed: Path, local_idp: LocalIdpInfo, person: ChromiumPerson, tmp_path: Path
+    self_test: Path, local_idp: LocalIdpInfo, person: ChromiumPerson, tmp_path: Path
 ) -> None:
-    """desktop-app-self-test (frozen in the same bundle) signs in: the keyring backend, the CA
-    store and the callback pages must all have survived freezing."""
+    """desktop-app-self-test (frozen by the same spec, run on the installed bundle) signs in:
+    the keyring backend, the CA store and the callback pages must all have survived freezing."""
     env = {key: value for key, value in os.environ.items() if key not in TLS_ENV}
-    command = [
-        str(ROOT / "scripts" / "with-secret-service"),
-        str(INSTALL_DIR / "desktop-app-self-test"),
-    ]
+    command = [str(ROOT / "scripts" / "with-secret-service"), str(self_test)]
     command += ["--endpoint", local_idp.endpoint, "--app-id", local_idp.app_id]
     command += ["--resource", local_idp.api_resource, "--timeout", "90"]
     stderr_file = (tmp_path / "stderr.txt").open("w+", encoding="utf-8")

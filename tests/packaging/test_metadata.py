@@ -40,3 +40,19 @@ def test_the_debian_copyright_file_carries_the_licence_text() -> None:
     assert all(
         line == "" or line.startswith((" ", "Files:", "Copyright:", "License:")) for line in body
     )
+
+
+def test_the_maintainer_is_a_real_address_and_the_deb_takes_it_from_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    maintainer = project["maintainers"][0]
+    assert not maintainer["email"].endswith(".invalid")  # the old placeholder
+    meta = build_deb().project_metadata()
+    assert meta["maintainer"] == f"{maintainer['name']} <{maintainer['email']}>"
+
+
+def test_the_installed_metadata_the_about_box_reads_matches_pyproject() -> None:
+    from desktop_app.ui.about import licence_and_maintainer
+
+    meta = build_deb().project_metadata()
+    assert licence_and_maintainer() == (meta["license"], meta["maintainer"])
+    build_deb().check_installed_metadata(meta)  # what build-deb refuses to freeze without

@@ -4,9 +4,12 @@ keyring an in-memory backend. Widgets are found by their accessible names."""
 
 from __future__ import annotations
 
+import html
 import json
 import socket
+import tomllib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +36,8 @@ from tests.fixtures.chromium import (
 )
 from tests.fixtures.keyrings import InMemoryKeyring, LockedKeyring
 from tests.ui.conftest import WAIT_MS, OffsetClock, find
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
 
@@ -526,7 +531,11 @@ def test_about_box(
     text = find(dialog, "About text", QLabel).text()
     assert __version__ in text
     assert local_idp.endpoint in text
-    assert "MIT" in text
+    # Licence and maintainer as pyproject.toml states them (through the installed metadata).
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    maintainer = project["maintainers"][0]
+    assert f"Licence: {project['license']}" in text
+    assert html.escape(f"Maintainer: {maintainer['name']} <{maintainer['email']}>") in text
     dialog.close()
 
 
