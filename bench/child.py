@@ -33,6 +33,7 @@ import re
 import shutil
 import sys
 import time
+import types
 from typing import Any
 
 T_CHILD_START = time.monotonic()  # the interpreter is up and this module (stdlib only) loaded
@@ -577,41 +578,35 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
     import keyring
     import logto
     from keyring.errors import PasswordDeleteError
-    from logto.OidcCore import OidcCore
     from logto.Storage import Storage
 
-    client_module = sys.modules["logto.LogtoClient"]  # the module (logto.LogtoClient is the class)
+    class SecretlessSession:
+        """``aiohttp.ClientSession`` as the SDK's ``OidcCore`` uses it (``async with``,
+        ``get``, ``post``), except that form fields whose value is ``None`` are not posted: the
+        SDK's ``fetchTokenByCode`` sends ``client_secret=None``, which Logto/oidc-provider refuse
+        for a Native app (its refresh grant drops such fields itself, with removeFalsyKeys).
+        The SDK's own code does everything else: the request, its checks, the parsing."""
 
-    class PublicClientOidcCore(OidcCore):
-        """The SDK's ``fetchTokenByCode`` minus ``client_secret`` (it posts ``None``, which
-        Logto/oidc-provider refuse for a Native app). Nothing else is changed."""
+        def __init__(self) -> None:
+            self._session = aiohttp.ClientSession()
 
-        async def fetchTokenByCode(  # type: ignore[override]
-            self,
-            clientId: str,
-            clientSecret: str | None,
-            redirectUri: str,
-            code: str,
-            codeVerifier: str,
-        ) -> logto.TokenResponse:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.post(
-                    self.metadata.token_endpoint,
-                    data={
-                        "grant_type": "authorization_code",
-                        "client_id": clientId,
-                        "redirect_uri": redirectUri,
-                        "code": code,
-                        "code_verifier": codeVerifier,
-                    },
-                ) as resp,
-            ):
-                if resp.status != 200:
-                    raise logto.LogtoException(f"token endpoint: HTTP {resp.status}")
-                return logto.TokenResponse(**(await resp.json()))
+        async def __aenter__(self) -> SecretlessSession:
+            await self._session.__aenter__()
+            return self
 
-    client_module.OidcCore = PublicClientOidcCore  # type: ignore[attr-defined,misc]
+        async def __aexit__(self, *exc: object) -> None:
+            await self._session.__aexit__(*exc)  # type: ignore[arg-type]
+
+        def get(self, url: str, **kwargs: Any) -> Any:
+            return self._session.get(url, **kwargs)
+
+        def post(self, url: str, *, data: Any = None, **kwargs: Any) -> Any:
+            if isinstance(data, dict):
+                data = {k: v for k, v in data.items() if v is not None}
+            return self._session.post(url, data=data, **kwargs)
+
+    # The SDK module's only use of aiohttp is ClientSession().
+    sys.modules["logto.OidcCore"].aiohttp = types.SimpleNamespace(ClientSession=SecretlessSession)  # type: ignore[attr-defined]
 
     class KeyringSdkStorage(Storage):
         """The SDK's Storage on the same keyring backend as the app's (one entry per key,
