@@ -268,6 +268,11 @@ def run_app(argv: list[str]) -> int:
     return code
 
 
+# Diagnostics (BENCH_CPROFILE_CALLBACK=PREFIX): the Qt thread profiled from the callback's
+# arrival to the painted profile, one PREFIX-<round>.prof per sign-in.
+CALLBACK_PROFILE: list[Any] = []
+
+
 def _instrument_sign_in(callbacks: list[float], phases: dict[str, float]) -> None:
     """Timestamps for the callback's arrival and each step up to the painted profile."""
     from desktop_app.auth import logto_client, loopback, storage
@@ -278,6 +283,12 @@ def _instrument_sign_in(callbacks: list[float], phases: dict[str, float]) -> Non
         callbacks.append(time.monotonic())  # the loopback receiver has the callback request
         mark_memory("callback")
         phases["cpu_at_callback"] = time.process_time()
+        phases["qt_cpu_at_callback"] = time.thread_time()  # the Qt thread: this coroutine's
+        if os.environ.get("BENCH_CPROFILE_CALLBACK"):
+            import cProfile
+
+            CALLBACK_PROFILE.append(cProfile.Profile(time.thread_time))
+            CALLBACK_PROFILE[-1].enable()
         return await on_callback(self, conn, query)
 
     loopback.LoopbackReceiver._on_callback = timed_on_callback  # type: ignore[method-assign,assignment]
@@ -503,7 +514,12 @@ class _AppProbe:
                     mark_memory("sign-in clicked")
                     vm.sign_in()
                     t_shown = await shown
-                    cpu_shown = time.process_time()
+                    if CALLBACK_PROFILE:
+                        CALLBACK_PROFILE[-1].disable()
+                        CALLBACK_PROFILE[-1].dump_stats(
+                            f"{os.environ['BENCH_CPROFILE_CALLBACK']}-{i}.prof"
+                        )
+                    cpu_shown, qt_cpu_shown = time.process_time(), time.thread_time()
                     stall_sign_in = self.stall_ms()
                     busy_sign_in = self.busy_ms()
                     if vm.page != "signed_in" or len(self.callbacks) <= before:
@@ -511,6 +527,7 @@ class _AppProbe:
                     t_callback = self.callbacks[-1]
                     # CPU the whole process (every thread) spent from the callback to the paint.
                     cpu_callback = (cpu_shown - phases.pop("cpu_at_callback", cpu_shown)) * 1000
+                    qt_cpu = (qt_cpu_shown - phases.pop("qt_cpu_at_callback", qt_cpu_shown)) * 1000
                     steps = {k: round((v - t_callback) * 1000, 2) for k, v in phases.items()}
                     steps["profile_painted"] = round((t_shown - t_callback) * 1000, 2)
                     # When the longest stall ended, relative to the callback (negative: while the
@@ -551,6 +568,7 @@ class _AppProbe:
                         round=i,
                         callback_to_profile_ms=(t_shown - t_callback) * 1000,
                         cpu_callback_to_profile_ms=cpu_callback,
+                        qt_thread_cpu_callback_to_profile_ms=qt_cpu,
                         steps_ms=dict(sorted(steps.items(), key=lambda kv: kv[1])),
                         stall_sign_in_ms=stall_sign_in,
                         stall_sign_in_ended_at_ms=stall_end,
