@@ -29,9 +29,11 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 import time
+import types
 from typing import Any
 
 T_CHILD_START = time.monotonic()  # the interpreter is up and this module (stdlib only) loaded
@@ -66,6 +68,81 @@ def vm_hwm_kb() -> int:
     import resource
 
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+MEMORY_MARKS: list[tuple[str, int, int]] = []  # (moment, VmRSS, VmHWM) in KiB
+
+
+def mark_memory(moment: str) -> None:
+    """Diagnostics (with ``BENCH_MEMORY_REPORT``): resident memory at a named moment."""
+    if not os.environ.get("BENCH_MEMORY_REPORT"):
+        return
+    fields = {}
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value
+    MEMORY_MARKS.append((moment, int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])))
+
+
+def memory_report(path: str) -> None:
+    """Diagnostics (``BENCH_MEMORY_REPORT=FILE``): where this process's resident memory is, by
+    what is mapped (the heap, anonymous mappings, each shared library), with its threads and,
+    when ``PYTHONTRACEMALLOC`` is set, the Python allocations by line. None of it depends on
+    the machine's load."""
+    import threading
+    from collections import Counter
+
+    by_mapping: Counter[str] = Counter()
+    private: Counter[str] = Counter()
+    anon: list[tuple[int, int]] = []  # (size, resident) of each unnamed mapping, KiB
+    name = "[anon]"
+    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            head = line.split(None, 1)[0]
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+$", head):
+                parts = line.split(None, 5)
+                name = parts[5].strip() if len(parts) > 5 else "[anon]"
+                start, end = (int(x, 16) for x in head.split("-"))
+                size = (end - start) // 1024
+            elif head == "Rss:":
+                by_mapping[name] += int(line.split()[1])
+                if name == "[anon]":
+                    anon.append((size, int(line.split()[1])))
+            elif head in ("Private_Clean:", "Private_Dirty:"):
+                private[name] += int(line.split()[1])
+    with open("/proc/self/smaps_rollup", encoding="utf-8") as f:
+        rollup = {
+            k.rstrip(":"): int(v) for k, v, *_ in (line.split() for line in f.readlines()[1:])
+        }
+    tasks = []
+    for tid in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError), open(f"/proc/self/task/{tid}/comm") as f:
+            tasks.append(f.read().strip())
+    report: dict[str, Any] = {
+        "vmhwm_kb": vm_hwm_kb(),
+        "rollup_kb": rollup,
+        "rss_by_mapping_kb": dict(by_mapping.most_common(60)),
+        "private_by_mapping_kb": dict(private.most_common(60)),
+        "largest_anon_mappings_kb": sorted(anon, key=lambda m: -m[1])[:25],
+        "os_threads": sorted(tasks),
+        "python_threads": sorted(t.name for t in threading.enumerate()),
+        "modules": len(sys.modules),
+        "marks_kb": MEMORY_MARKS,
+        "qt_modules": sorted(m for m in sys.modules if m.startswith("PySide6.Qt")),
+    }
+    import tracemalloc
+
+    if tracemalloc.is_tracing():
+        snapshot = tracemalloc.take_snapshot()
+        report["tracemalloc_total_kb"] = (
+            sum(s.size for s in snapshot.statistics("filename")) // 1024
+        )
+        report["tracemalloc_by_file_kb"] = {
+            str(s.traceback): s.size // 1024 for s in snapshot.statistics("filename")[:40]
+        }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
 
 
 # --------------------------------------------------------------------------- bare
@@ -108,6 +185,9 @@ def run_bare(with_sdk: bool = False) -> int:
             t_imported=t_imported,
             vmhwm_kb=vm_hwm_kb(),
         )
+        report = os.environ.get("BENCH_MEMORY_REPORT")
+        if report:
+            memory_report(report)
         app.quit()
 
     probe = FirstPaint()
@@ -138,12 +218,24 @@ def run_app(argv: list[str]) -> int:
         state.SystemBrowser.launch = open_in_parent  # type: ignore[method-assign]
 
     t_imported = time.monotonic()
+    mark_memory("app imported")
     callbacks: list[float] = []
     phases: dict[str, float] = {}
-    if scenario != "start":
-        # Sign-in probes need the auth stack; a start-up run must not load it early (the app
-        # loads it on a worker thread after the first paint, and that is what is measured).
-        _instrument_sign_in(callbacks, phases)
+    import_auth_stack = app_module._import_auth_stack
+    instrumented: list[bool] = []
+
+    def import_and_instrument() -> None:
+        # The app imports the auth stack on a worker thread after its first paint; the
+        # sign-in probes need it, so they go in once it is there, not earlier: loading it
+        # before the app does would measure another start-up order (issue 13: e.g. before
+        # the app's QApplication, whose set-up decides what the imports keep in memory).
+        import_auth_stack()
+        mark_memory("auth stack imported")
+        if scenario != "start" and not instrumented:
+            _instrument_sign_in(callbacks, phases)
+            instrumented.append(True)
+
+    app_module._import_auth_stack = import_and_instrument
     profile_dir = os.environ.get("BENCH_CPROFILE")
     if profile_dir:
         _profile_snapshots(profile_dir)
@@ -154,7 +246,10 @@ def run_app(argv: list[str]) -> int:
     def show_window(self: Any) -> bool:
         # The window paints before the event loop (and start()) runs: watch it from here.
         holder["paint"] = _FirstPaintProbe.watch(self.window)
-        return original_show(self)
+        mark_memory("window built")
+        painted = original_show(self)
+        mark_memory("first paint")
+        return painted
 
     app_module.DesktopApp.show_window = show_window  # type: ignore[method-assign]
     original_start = app_module.DesktopApp.start
@@ -173,6 +268,11 @@ def run_app(argv: list[str]) -> int:
     return code
 
 
+# Diagnostics (BENCH_CPROFILE_CALLBACK=PREFIX): the Qt thread profiled from the callback's
+# arrival to the painted profile, one PREFIX-<round>.prof per sign-in.
+CALLBACK_PROFILE: list[Any] = []
+
+
 def _instrument_sign_in(callbacks: list[float], phases: dict[str, float]) -> None:
     """Timestamps for the callback's arrival and each step up to the painted profile."""
     from desktop_app.auth import logto_client, loopback, storage
@@ -181,7 +281,14 @@ def _instrument_sign_in(callbacks: list[float], phases: dict[str, float]) -> Non
 
     async def timed_on_callback(self: Any, conn: Any, query: str) -> Any:
         callbacks.append(time.monotonic())  # the loopback receiver has the callback request
+        mark_memory("callback")
         phases["cpu_at_callback"] = time.process_time()
+        phases["qt_cpu_at_callback"] = time.thread_time()  # the Qt thread: this coroutine's
+        if os.environ.get("BENCH_CPROFILE_CALLBACK"):
+            import cProfile
+
+            CALLBACK_PROFILE.append(cProfile.Profile(time.thread_time))
+            CALLBACK_PROFILE[-1].enable()
         return await on_callback(self, conn, query)
 
     loopback.LoopbackReceiver._on_callback = timed_on_callback  # type: ignore[method-assign,assignment]
@@ -313,6 +420,7 @@ class _AppProbe:
                     self._fail("error page")
                 elif page == "signed_in":
                     phases["page_signed_in"] = time.monotonic()
+                    mark_memory("signed-in page")
 
             def _fail(self, message: str) -> None:
                 for future in self.armed.values():
@@ -403,9 +511,15 @@ class _AppProbe:
                     self.reset_stall()
                     phases.clear()
                     before = len(self.callbacks)
+                    mark_memory("sign-in clicked")
                     vm.sign_in()
                     t_shown = await shown
-                    cpu_shown = time.process_time()
+                    if CALLBACK_PROFILE:
+                        CALLBACK_PROFILE[-1].disable()
+                        CALLBACK_PROFILE[-1].dump_stats(
+                            f"{os.environ['BENCH_CPROFILE_CALLBACK']}-{i}.prof"
+                        )
+                    cpu_shown, qt_cpu_shown = time.process_time(), time.thread_time()
                     stall_sign_in = self.stall_ms()
                     busy_sign_in = self.busy_ms()
                     if vm.page != "signed_in" or len(self.callbacks) <= before:
@@ -413,6 +527,7 @@ class _AppProbe:
                     t_callback = self.callbacks[-1]
                     # CPU the whole process (every thread) spent from the callback to the paint.
                     cpu_callback = (cpu_shown - phases.pop("cpu_at_callback", cpu_shown)) * 1000
+                    qt_cpu = (qt_cpu_shown - phases.pop("qt_cpu_at_callback", qt_cpu_shown)) * 1000
                     steps = {k: round((v - t_callback) * 1000, 2) for k, v in phases.items()}
                     steps["profile_painted"] = round((t_shown - t_callback) * 1000, 2)
                     # When the longest stall ended, relative to the callback (negative: while the
@@ -421,6 +536,9 @@ class _AppProbe:
                     stall_cpu = round(self.max_gap_cpu * 1000, 1)
                     phases.clear()
                     rss = vm_hwm_kb()
+                    report = os.environ.get("BENCH_MEMORY_REPORT")
+                    if report and i == 0:
+                        memory_report(report)
                     session = vm.session
                     if i == 0 and seed:
                         # The stored session for the start-up runs, as the keyring holds it now.
@@ -450,6 +568,7 @@ class _AppProbe:
                         round=i,
                         callback_to_profile_ms=(t_shown - t_callback) * 1000,
                         cpu_callback_to_profile_ms=cpu_callback,
+                        qt_thread_cpu_callback_to_profile_ms=qt_cpu,
                         steps_ms=dict(sorted(steps.items(), key=lambda kv: kv[1])),
                         stall_sign_in_ms=stall_sign_in,
                         stall_sign_in_ended_at_ms=stall_end,
@@ -477,41 +596,35 @@ async def _plain(endpoint: str, app_id: str, rounds: int, resources: list[str]) 
     import keyring
     import logto
     from keyring.errors import PasswordDeleteError
-    from logto.OidcCore import OidcCore
     from logto.Storage import Storage
 
-    client_module = sys.modules["logto.LogtoClient"]  # the module (logto.LogtoClient is the class)
+    class SecretlessSession:
+        """``aiohttp.ClientSession`` as the SDK's ``OidcCore`` uses it (``async with``,
+        ``get``, ``post``), except that form fields whose value is ``None`` are not posted: the
+        SDK's ``fetchTokenByCode`` sends ``client_secret=None``, which Logto/oidc-provider refuse
+        for a Native app (its refresh grant drops such fields itself, with removeFalsyKeys).
+        The SDK's own code does everything else: the request, its checks, the parsing."""
 
-    class PublicClientOidcCore(OidcCore):
-        """The SDK's ``fetchTokenByCode`` minus ``client_secret`` (it posts ``None``, which
-        Logto/oidc-provider refuse for a Native app). Nothing else is changed."""
+        def __init__(self) -> None:
+            self._session = aiohttp.ClientSession()
 
-        async def fetchTokenByCode(
-            self,
-            clientId: str,
-            clientSecret: str | None,
-            redirectUri: str,
-            code: str,
-            codeVerifier: str,
-        ) -> logto.TokenResponse:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.post(
-                    self.metadata.token_endpoint,
-                    data={
-                        "grant_type": "authorization_code",
-                        "client_id": clientId,
-                        "redirect_uri": redirectUri,
-                        "code": code,
-                        "code_verifier": codeVerifier,
-                    },
-                ) as resp,
-            ):
-                if resp.status != 200:
-                    raise logto.LogtoException(f"token endpoint: HTTP {resp.status}")
-                return logto.TokenResponse(**(await resp.json()))
+        async def __aenter__(self) -> SecretlessSession:
+            await self._session.__aenter__()
+            return self
 
-    client_module.OidcCore = PublicClientOidcCore  # type: ignore[attr-defined]
+        async def __aexit__(self, *exc: object) -> None:
+            await self._session.__aexit__(*exc)  # type: ignore[arg-type]
+
+        def get(self, url: str, **kwargs: Any) -> Any:
+            return self._session.get(url, **kwargs)
+
+        def post(self, url: str, *, data: Any = None, **kwargs: Any) -> Any:
+            if isinstance(data, dict):
+                data = {k: v for k, v in data.items() if v is not None}
+            return self._session.post(url, data=data, **kwargs)
+
+    # The SDK module's only use of aiohttp is ClientSession().
+    sys.modules["logto.OidcCore"].aiohttp = types.SimpleNamespace(ClientSession=SecretlessSession)  # type: ignore[attr-defined]
 
     class KeyringSdkStorage(Storage):
         """The SDK's Storage on the same keyring backend as the app's (one entry per key,

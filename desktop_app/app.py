@@ -34,6 +34,7 @@ from desktop_app.auth.state import BrowserOpener, SystemBrowser
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
 from desktop_app.log import setup_logging
 from desktop_app.ui.about import APP_DISPLAY_NAME
+from desktop_app.ui.feature_scan import scan_without_caching
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.prefs import UiPrefs
 from desktop_app.ui.qt_async import TaskRunner, paint_now, run_app
@@ -475,6 +476,8 @@ def create_application(argv: Sequence[str]) -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName(APP_NAME)
     app.setWindowIcon(app_icon())
+    # Before the auth stack is imported: PySide6 would keep the source of each of its modules.
+    scan_without_caching()
     # Qt's own strings (standard buttons) and ours in the person's language.
     install_translators(app)
     return app

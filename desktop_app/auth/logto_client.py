@@ -186,8 +186,9 @@ class _Jwks:
             if not self._keys or (kid and kid not in self._keys):
                 await self._fetch()
 
-    def key_for(self, token: str) -> jwt.PyJWK:
-        kid = _header(token).get("kid") or ""
+    def key_for(self, header: Mapping[str, Any]) -> jwt.PyJWK:
+        """The cached key for a token with this (unverified) JOSE ``header``."""
+        kid = header.get("kid") or ""
         if kid in self._keys:
             return self._keys[kid]
         if not kid and len(self._keys) == 1:
@@ -326,7 +327,8 @@ class _NativeOidcCore(OidcCore):
             raise TokenValidationError(
                 f"The ID token uses the signing algorithm {alg!r}, which this app does not accept."
             )
-        key = self.jwks.key_for(idToken)
+        # The header parsed once (PyJWT's parse checks every character of the token).
+        key = self.jwks.key_for(header)
         try:
             claims = jwt.decode(
                 idToken,
@@ -520,6 +522,7 @@ class LogtoNativeClient:
         self._refresh_lock = asyncio.Lock()
         self.guard = RefreshGuard(lock_path)
         self._nonce: dict[str, str] = {}  # state -> nonce, in memory only
+        self._claims_of: tuple[str, dict[str, Any]] | None = None  # (ID token, its claims)
 
     async def close(self) -> None:
         await self._http.close()
@@ -871,9 +874,16 @@ class LogtoNativeClient:
         return bool(self.storage.get("refreshToken"))
 
     def id_token_claims(self) -> dict[str, Any]:
-        """Claims of the stored ID token (it was verified when it was stored)."""
+        """Claims of the stored ID token (it was verified when it was stored), decoded once
+        per token: a sign-in asks for them several times (the profile, the subject checks) and
+        each decode checks every character of the token."""
         token = self.id_token
-        return decode_unverified(token) if token else {}
+        if not token:
+            self._claims_of = None  # no signed-out token lingers here
+            return {}
+        if self._claims_of is None or self._claims_of[0] != token:
+            self._claims_of = (token, decode_unverified(token))
+        return dict(self._claims_of[1])
 
     def access_token_expiry(self, resource: str = "") -> float | None:
         token = self._token_map().x.get(resource)

@@ -154,6 +154,8 @@ class AuthSession:
         self._sign_in_task: asyncio.Task[Any] | None = None
         self._flow_lock = asyncio.Lock()  # restore() and sign_in() never interleave
         self._cancel_requested = False
+        # The sign-in whose tokens are stored and shown, while it still tells the browser tab.
+        self._completed_flow: asyncio.Task[Any] | None = None
         self._loaded = False
         self._userinfo: dict[str, Any] = {}
 
@@ -364,6 +366,8 @@ class AuthSession:
                 await self._load()
                 await self._sign_in(mode, direct_sign_in)
         except asyncio.CancelledError:
+            if self._completed_flow is asyncio.current_task():
+                raise  # after completing (the app quitting): the signed-in state stands
             self.client.abandon_sign_in()
             error = SignInCancelled()
             # Whoever cancelled (Cancel, or the task's owner shutting down), the flow is over.
@@ -376,6 +380,8 @@ class AuthSession:
                 task.uncancel()
             raise error from None
         except DesktopAppError as exc:
+            if self._completed_flow is asyncio.current_task():
+                raise
             self.client.abandon_sign_in()
             logger.info("Sign-in failed: %s", type(exc).__name__)
             if isinstance(exc, SignInTimeout):
@@ -384,13 +390,18 @@ class AuthSession:
                 self._sign_in_ended(previous_userinfo, error=exc)
             raise
         except Exception as exc:
+            if self._completed_flow is asyncio.current_task():
+                raise
             # A defect, not a refusal: still end in a state the person can leave.
             self.client.abandon_sign_in()
             defect = _unexpected("Sign-in", exc)
             self._sign_in_ended(previous_userinfo, error=defect)
             raise defect from exc
         finally:
-            self._sign_in_task = None
+            if self._sign_in_task is asyncio.current_task():
+                self._sign_in_task = None
+            if self._completed_flow is asyncio.current_task():
+                self._completed_flow = None
 
     def _sign_in_ended(
         self,
@@ -467,9 +478,15 @@ class AuthSession:
             except DesktopAppError as exc:
                 await receiver.finish(False, exc.user_message)
                 raise
+            # Before the window says "signed in": a sign-out from there writes the note again.
+            await asyncio.to_thread(self._forget_sign_out)
+            # Signed in: the window says so now. Telling the browser tab (it asks for the
+            # outcome when it is ready, within a linger) and closing the listener no longer
+            # hold the page up; they cannot undo the sign-in, so Cancel has nothing to stop.
+            self._completed_flow = asyncio.current_task()
+            self._sign_in_task = None
+            self._emit(State.SIGNED_IN, profile=self._profile(), notice=notice)
             await receiver.finish(True)
-        await asyncio.to_thread(self._forget_sign_out)
-        self._emit(State.SIGNED_IN, profile=self._profile(), notice=notice)
 
     def _https_attempted(self) -> None:
         # Only a hint: any local program or web page can send a TLS handshake, so the wait
@@ -656,7 +673,8 @@ class AuthSession:
     async def close(self) -> None:
         """Cancel what is pending and close network resources."""
         self.cancel()
-        task = self._sign_in_task
+        # A completed sign-in may still be telling the browser tab (within its linger).
+        task = self._sign_in_task or self._completed_flow
         if task is not None:
             with contextlib.suppress(BaseException):
                 await task

@@ -34,6 +34,7 @@ from desktop_app.errors import DesktopAppError, SignInCancelled
 
 if TYPE_CHECKING:
     import asyncio
+    import concurrent.futures
 
 # asyncio (with ssl, concurrent.futures, subprocess...) and qasync are imported where they are
 # first used, not here: the window is built and painted before the event-loop integration
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+
+# Blocking calls waiting at once, at most: the browser launch, a refresh-lock file and the
+# auth stack's import can overlap; more would only queue.
+WORKER_THREADS = 4
 
 
 def run_app(app: QApplication, main: Callable[[], Awaitable[int]]) -> int:
@@ -52,6 +57,7 @@ def run_app(app: QApplication, main: Callable[[], Awaitable[int]]) -> int:
     import asyncio
 
     loop = new_event_loop(app)
+    loop.set_default_executor(worker_pool())
     asyncio.set_event_loop(loop)
     # The shutdown order: main() has cancelled its tasks and closed the session; then the loop
     # closes and its Qt objects go (see close_event_loop); then no worker thread touches Qt any
@@ -148,6 +154,19 @@ class WorkerGate:
 
 qt_workers = WorkerGate()
 """The process's gate for worker threads that touch Qt; :func:`run_app` closes it as it ends."""
+
+
+def worker_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The executor behind ``asyncio.to_thread``: threads start only when no idle one can take
+    the call, so the app's few short blocking calls (the config file, the browser launch, the
+    refresh lock) share one or two threads. qasync's default starts ten QThreads at once, and
+    glibc gives each thread that allocates its own malloc arena: about 10 MiB of the app's peak
+    memory after sign-in (issue 13)."""
+    import concurrent.futures
+
+    return concurrent.futures.ThreadPoolExecutor(
+        max_workers=WORKER_THREADS, thread_name_prefix="desktop_app worker"
+    )
 
 
 class _FirstPaint(QObject):

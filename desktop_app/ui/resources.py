@@ -16,7 +16,12 @@ def resource_bytes(name: str) -> bytes:
 
 
 def app_icon() -> QIcon:
-    """The app icon: every rendered PNG size plus the SVG (for sizes in between)."""
+    """The app icon: every rendered PNG size (Qt scales the nearest one for sizes in between;
+    256 px covers the largest use, the 80 px logo on a 3x screen).
+
+    Not the SVG those PNGs are rendered from (packaging/make_icons.py): an SVG in a QIcon loads
+    QtSvg and its icon-engine plugin, about 2.2 MiB of the app's memory (issue 13), for sizes
+    the PNGs already cover. The desktop's launcher icon is the installed SVG (build-deb)."""
     icon = QIcon()
     root = resources.files("desktop_app.resources")
     for size in ICON_SIZES:
@@ -24,8 +29,4 @@ def app_icon() -> QIcon:
         if png.is_file():
             with resources.as_file(png) as path:
                 icon.addFile(str(path))
-    svg = root.joinpath("desktop-app.svg")
-    if svg.is_file():
-        with resources.as_file(svg) as path:
-            icon.addFile(str(path))
     return icon

@@ -115,3 +115,34 @@ async def test_cancelling_the_task_that_runs_sign_in_leaves_signed_out(
     assert session.state is State.SIGNED_OUT
     assert not session.snapshot.busy
     assert session.storage.get("signInSession") is None  # the verifier is gone too
+
+
+@pytest.mark.asyncio
+async def test_the_window_shows_signed_in_before_the_browser_tab_is_told(
+    fake_idp: FakeIdp, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13, item 3: once the tokens are stored and checked, the signed-in state does not
+    wait for the browser tab (which asks for the outcome when it is ready, within a linger).
+    Cancel has nothing left to stop then: the sign-in stands."""
+    events: list[str] = []
+    finish = LoopbackReceiver.finish
+
+    async def recorded_finish(self: LoopbackReceiver, ok: bool, message: str = "") -> None:
+        events.append(f"finish started {ok}")
+        await finish(self, ok, message)
+        events.append("finish ended")
+
+    monkeypatch.setattr(LoopbackReceiver, "finish", recorded_finish)
+    session = sessions()
+
+    def observe(snapshot: Snapshot) -> None:
+        events.append(snapshot.state.value)
+        if snapshot.state is State.SIGNED_IN:
+            session.cancel()  # too late: nothing to cancel
+
+    session.subscribe(observe)
+    await session.sign_in()
+    assert events[-3:] == ["signed_in", "finish started True", "finish ended"]
+    assert session.state is State.SIGNED_IN
+    assert session.snapshot.notice == ""
+    assert session.snapshot.profile

@@ -204,6 +204,34 @@ APP_OBJECTS_AFTER_MAIN = textwrap.dedent(
 )
 
 
+WORKER_THREADS = textwrap.dedent(
+    """
+    import asyncio, os, threading
+    from PySide6.QtWidgets import QApplication
+    from desktop_app.ui.qt_async import WORKER_THREADS, run_app
+
+    def os_threads() -> int:
+        return len(os.listdir("/proc/self/task"))
+
+    async def main() -> int:
+        before = os_threads()
+        used = {await asyncio.to_thread(threading.get_ident) for _ in range(5)}
+        one_by_one = os_threads() - before
+        # More calls waiting at once than the pool has threads: they queue, none is lost.
+        release = threading.Event()
+        waiting = [asyncio.to_thread(release.wait, 60) for _ in range(WORKER_THREADS + 2)]
+        gathered = asyncio.gather(*waiting)
+        await asyncio.sleep(0)
+        release.set()
+        done = await gathered
+        print("threads:", len(used), one_by_one, os_threads() - before, WORKER_THREADS, all(done))
+        return 0
+
+    raise SystemExit(run_app(QApplication([]), main))
+    """
+)
+
+
 def run(script: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     try:
@@ -256,3 +284,16 @@ def test_the_app_deletes_its_window_on_the_qt_thread_before_main_returns() -> No
     assert result.returncode == 0, result.stderr
     assert "smoke test: ok" in result.stdout, result.stdout
     assert "still alive: [False, False]" in result.stdout, result.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_blocking_calls_share_a_few_worker_threads() -> None:
+    """Sequential ``to_thread`` calls use one thread, started when first needed; never more
+    than WORKER_THREADS (issue 13: each thread that allocates gets its own malloc arena, and
+    qasync's default executor started ten QThreads at once)."""
+    result = run(WORKER_THREADS)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("threads:"))
+    used, one_by_one, at_most, limit, done = line.split()[1:]
+    assert (used, one_by_one, done) == ("1", "1", "True")
+    assert int(at_most) <= int(limit)
