@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
@@ -382,7 +382,10 @@ class _SdkClient(logto.LogtoClient):
     see tests/auth/test_sdk_contract.py for what is pinned."""
 
     def __init__(self, config: logto.LogtoConfig, storage: TokenStorage, http: Http) -> None:
-        super().__init__(config, storage)
+        # TokenStorage implements logto.Storage's get/set/delete but is registered as one rather
+        # than derived from it, so that storage never imports logto (see TokenStorage).
+        logto.Storage.register(type(storage))
+        super().__init__(config, cast("logto.Storage", storage))
         self._tokens = storage  # our own reference: the SDK's attribute is private
         self._http = http
         self._core_lock = asyncio.Lock()
