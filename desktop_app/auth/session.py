@@ -76,6 +76,7 @@ logger = logging.getLogger(__name__)
 # Logto's live 60 s), so the browser never lands on an expired request_uri.
 _PUSHED_REQUEST_MARGIN = 20.0
 
+
 class AuthSession:
     """Sign in, restore, refresh, sign out, profile and access tokens for one Logto app."""
 

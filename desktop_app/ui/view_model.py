@@ -168,6 +168,7 @@ class SessionViewModel(QObject):
         self._hint = ""
         self._busy = False
         self._profile: Mapping[str, Any] = {}
+        self._profile_offline = False
         self._token_status_text = ""
         self._id_claims_text = ""
         self._api_claims_text = ""
@@ -275,8 +276,10 @@ class SessionViewModel(QObject):
 
     def _update_profile(self, snapshot: Snapshot) -> None:
         profile = dict(snapshot.profile) if snapshot.state is State.SIGNED_IN else {}
-        if profile != self._profile:
+        # The profile card says "offline" too: the same stored profile can come back offline.
+        if profile != self._profile or snapshot.offline != self._profile_offline:
             self._profile = profile
+            self._profile_offline = snapshot.offline
             self.profile_changed.emit()
         status = ""
         claims = ""
@@ -403,6 +406,11 @@ class SessionViewModel(QObject):
     def busy(self) -> bool:
         """The session is working (``busy_changed`` tells)."""
         return self._busy
+
+    @property
+    def stored_session_shown(self) -> bool:
+        """The page shows the stored session, which the session has not restored yet."""
+        return self._stored is not None
 
     @property
     def _source(self) -> AuthSession | StoredSession | None:
