@@ -29,11 +29,10 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, Slot
 from PySide6.QtWidgets import QApplication
 
-from desktop_app import APP_NAME, __version__
+from desktop_app import APP_DISPLAY_NAME, APP_NAME, __version__
 from desktop_app.auth.state import BrowserOpener, SystemBrowser
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
 from desktop_app.log import setup_logging
-from desktop_app.ui.about import APP_DISPLAY_NAME
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.prefs import UiPrefs
 from desktop_app.ui.qt_async import TaskRunner, paint_now, painted, run_app

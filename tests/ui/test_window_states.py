@@ -437,13 +437,14 @@ def test_avatar_initials_are_readable_on_their_colour() -> None:
 def test_every_state_has_named_controls_and_is_announced(
     window_for: WindowFor, qtbot: Any, monkeypatch: Any
 ) -> None:
+    from PySide6.QtGui import QAccessible
+
     from desktop_app.errors import DesktopAppError
-    from desktop_app.ui import main_window
 
     events: list[Any] = []
-    real = main_window.QAccessible.updateAccessibility
+    real = QAccessible.updateAccessibility
     monkeypatch.setattr(
-        main_window.QAccessible,
+        QAccessible,
         "updateAccessibility",
         lambda event: (events.append(event.type()), real(event)),
     )
@@ -469,6 +470,4 @@ def test_every_state_has_named_controls_and_is_announced(
         assert window.last_announcement != announced or len(events) == before, window.vm.page
         if window.vm.page == "error":
             assert "Nope." in window.last_announcement  # the banner is read out
-    from PySide6.QtGui import QAccessible
-
     assert QAccessible.Event.Alert in events
