@@ -29,15 +29,14 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QLocale, QObject, Slot
 from PySide6.QtWidgets import QApplication
 
-from desktop_app import APP_NAME, __version__
+from desktop_app import APP_DISPLAY_NAME, APP_NAME, __version__
 from desktop_app.auth.state import BrowserOpener, SystemBrowser
 from desktop_app.errors import ConfigError, DesktopAppError, StorageError
 from desktop_app.log import setup_logging
-from desktop_app.ui.about import APP_DISPLAY_NAME
 from desktop_app.ui.feature_scan import scan_without_caching
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.prefs import UiPrefs
-from desktop_app.ui.qt_async import TaskRunner, paint_now, run_app
+from desktop_app.ui.qt_async import TaskRunner, paint_now, painted, run_app
 from desktop_app.ui.resources import app_icon
 from desktop_app.ui.single_instance import SingleInstance, ignored_flags_message
 from desktop_app.ui.translations import install_translators, ui_locales
@@ -201,10 +200,49 @@ class DesktopApp(QObject):
     async def _start(self) -> None:
         import asyncio
 
-        # Paint first, then load the settings and the auth stack off the Qt thread (about half
-        # a second).
+        # Paint first. Then the settings and the stored session, off the Qt thread (the config
+        # file, the keyring), and the signed-in page from it; only then the SDK stack (about
+        # half a second to import), whose AuthSession restores the session for real.
+        try:
+            settings = await asyncio.to_thread(self._read_settings)
+        except ConfigError as exc:
+            self._settings_failed(exc)
+            return
+        storage = None
+        if self.restore_on_start and not settings.session_only:
+            storage = await self._show_stored_session(settings)
         await asyncio.to_thread(_import_auth_stack)
-        self._load_settings()
+        if self.settings is None:  # not already chosen in the Settings dialog meanwhile
+            self.apply_settings(settings, storage=storage)
+
+    def _read_settings(self) -> Settings:
+        """The settings (worker thread); also imports the keyring storage for the next step."""
+        from desktop_app import config
+        from desktop_app.auth import storage  # noqa: F401  (keyring: imported off the Qt thread)
+
+        return config.load(overrides=self.overrides, config_path=self.config_path)
+
+    async def _show_stored_session(self, settings: Settings) -> KeyringStorage:
+        """Read the keyring entry of ``settings`` and, when it holds a session, show it on the
+        signed-in page (without the SDK stack: see desktop_app.auth.stored_session); returns
+        the loaded storage for the session. A keyring that fails shows nothing here: the
+        session's restore reads it again and says what is wrong."""
+        from desktop_app.auth.storage import KeyringStorage
+        from desktop_app.auth.stored_session import StoredSession
+
+        storage = KeyringStorage.for_app(
+            settings.endpoint, settings.app_id, backend=self.keyring_backend
+        )
+        try:
+            await storage.load()
+        except StorageError:
+            return storage
+        stored = StoredSession.from_storage(settings, storage)
+        if stored is not None:
+            self.view_model.show_stored(stored)
+            # The SDK's import must not compete with painting the page.
+            await painted(self.window.name_label)
+        return storage
 
     async def run(self) -> int:
         """Start, then wait until the app is asked to quit; clean up; return the exit code."""
@@ -253,22 +291,18 @@ class DesktopApp(QObject):
 
     # ------------------------------------------------------------------ settings
 
-    def _load_settings(self) -> None:
+    def _settings_failed(self, exc: ConfigError) -> None:
+        """No usable settings: say why, or (first run) open the Settings dialog."""
         from desktop_app import config
 
-        try:
-            settings = config.load(overrides=self.overrides, config_path=self.config_path)
-        except ConfigError as exc:
-            self.view_model.set_session(None)
-            first_run = exc.field in {"endpoint", "app_id"} and not config.is_configured(
-                config_path=self.config_path
-            )
-            if not first_run:
-                self.view_model.show_error(exc.message, exc.advice)
-            if self.show_first_run_settings:
-                self.open_settings(first_run=first_run, error=None if first_run else exc)
-            return
-        self.apply_settings(settings)
+        self.view_model.set_session(None)
+        first_run = exc.field in {"endpoint", "app_id"} and not config.is_configured(
+            config_path=self.config_path
+        )
+        if not first_run:
+            self.view_model.show_error(exc.message, exc.advice)
+        if self.show_first_run_settings:
+            self.open_settings(first_run=first_run, error=None if first_run else exc)
 
     def apply_settings(self, settings: Settings, storage: Any = None) -> AuthSession:
         """Build a new AuthSession for ``settings`` (the old one is closed) and restore it."""

@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
@@ -382,13 +382,21 @@ class _NativeOidcCore(OidcCore):
         return dict(claims)
 
 
+def sdk_storage(storage: TokenStorage) -> logto.Storage:
+    """``storage`` as the SDK's ``logto.Storage``: TokenStorage implements its get/set/delete
+    but is registered as one rather than derived from it, so that storage never imports logto
+    (see TokenStorage)."""
+    logto.Storage.register(type(storage))
+    return cast("logto.Storage", storage)
+
+
 class _SdkClient(logto.LogtoClient):
     """``LogtoClient`` with injectable HTTP and checked metadata. The wrapper uses only its
     public ``signIn`` (the authorization URL and the PKCE sign-in session) and ``getOidcCore``;
     see tests/auth/test_sdk_contract.py for what is pinned."""
 
     def __init__(self, config: logto.LogtoConfig, storage: TokenStorage, http: Http) -> None:
-        super().__init__(config, storage)
+        super().__init__(config, sdk_storage(storage))
         self._tokens = storage  # our own reference: the SDK's attribute is private
         self._http = http
         self._core_lock = asyncio.Lock()

@@ -53,6 +53,7 @@ from desktop_app.auth.state import (
     default_browser_opener,
 )
 from desktop_app.auth.storage import KeyringStorage, SessionOnlyStorage
+from desktop_app.auth.stored_session import profile_from
 from desktop_app.config import Settings
 from desktop_app.errors import (
     AuthError,
@@ -74,26 +75,6 @@ logger = logging.getLogger(__name__)
 # A pushed request with less life left than this is pushed again for the browser (RFC 9126 2.2:
 # Logto's live 60 s), so the browser never lands on an expired request_uri.
 _PUSHED_REQUEST_MARGIN = 20.0
-
-# Claims about the token rather than the person: not part of the profile shown.
-_TECHNICAL_CLAIMS = frozenset(
-    {
-        "iss",
-        "aud",
-        "exp",
-        "iat",
-        "nbf",
-        "at_hash",
-        "c_hash",
-        "nonce",
-        "auth_time",
-        "sid",
-        "jti",
-        "azp",
-        "acr",
-        "amr",
-    }
-)
 
 
 class AuthSession:
@@ -209,13 +190,7 @@ class AuthSession:
     # ---------------------------------------------------------------- profile & tokens
 
     def _profile(self) -> Mapping[str, Any]:
-        claims = {
-            k: v for k, v in self.client.id_token_claims().items() if k not in _TECHNICAL_CLAIMS
-        }
-        # Userinfo is newer than the ID token (OIDC Core 5.3.2): what it sends wins, an explicit
-        # null removes the claim, and what it leaves out keeps the ID token's value.
-        merged = claims | self._userinfo
-        return MappingProxyType({k: v for k, v in merged.items() if v is not None})
+        return profile_from(self.client.id_token_claims(), self._userinfo)
 
     def id_token_claims(self) -> dict[str, Any]:
         """All claims of the ID token, for a developer's "Token details" view."""

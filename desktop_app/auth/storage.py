@@ -36,7 +36,7 @@ import logging
 import re
 import sys
 import threading
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Self, TypeVar
@@ -44,7 +44,6 @@ from typing import Any, Final, Literal, Self, TypeVar
 import keyring
 import keyring.backend
 from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
-from logto import Storage
 
 from desktop_app.auth.logto_client import SESSION_KEYS
 from desktop_app.config import endpoint_spelling
@@ -112,8 +111,13 @@ def service_name_for(endpoint: str, app_id: str) -> str:
     return f"{SERVICE_PREFIX}{endpoint_spelling(endpoint)}#{app}"
 
 
-class TokenStorage(Storage):
+class TokenStorage(ABC):
     """A ``logto.Storage`` served from memory, plus the async persistence contract.
+
+    It is registered as a virtual subclass of ``logto.Storage`` where the SDK is loaded
+    (:mod:`desktop_app.auth.logto_client`), not derived from it: this module must not import
+    ``logto`` (and pydantic, aiohttp with it), so that start-up can read the stored session and
+    paint the signed-in page before the SDK stack has loaded (issue 13 item 2).
 
     ``get``/``set``/``delete`` never block and never fail: the SDK calls them from coroutines
     on the event loop. Call ``await load()`` once at start, ``await flush()`` after every token

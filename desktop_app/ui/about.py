@@ -8,10 +8,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from desktop_app import __version__
+from desktop_app import APP_DISPLAY_NAME, __version__
 from desktop_app.ui.text import breakable, clean
 
-APP_DISPLAY_NAME = "Desktop App"
+__all__ = ["APP_DISPLAY_NAME", "AboutDialog", "licence_and_maintainer"]
+
 DISTRIBUTION = "desktop-app"  # pyproject.toml's [project] name
 
 

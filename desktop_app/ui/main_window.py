@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
-    QAccessible,
-    QAccessibleEvent,
     QAction,
     QCloseEvent,
     QColor,
@@ -52,8 +50,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app import APP_DISPLAY_NAME
 from desktop_app.ui import theme
-from desktop_app.ui.about import APP_DISPLAY_NAME, AboutDialog
 from desktop_app.ui.avatar import AvatarLoader, placeholder_pixmap, rounded
 from desktop_app.ui.prefs import UiPrefs
 from desktop_app.ui.text import breakable, clean, message, one_line
@@ -66,6 +64,9 @@ COLUMN_WIDTH = 560  # the widest a page's content gets; wider windows centre it
 MIN_SIZE = QSize(400, 420)
 
 _L = TypeVar("_L", bound=QLabel)
+
+if TYPE_CHECKING:
+    from desktop_app.ui.about import AboutDialog
 
 
 def _label(text: str = "", *, name: str, wrap: bool = True, selectable: bool = False) -> QLabel:
@@ -181,8 +182,7 @@ def _set_primary(button: QPushButton, primary: bool) -> None:
         theme.make_primary(button)
     elif button.property("primary"):
         button.setProperty("primary", False)
-        button.style().unpolish(button)
-        button.style().polish(button)
+        theme.repolish(button)
 
 
 def _centre(label: QLabel) -> QLabel:
@@ -740,6 +740,10 @@ class MainWindow(QMainWindow):
             return
         self.last_announcement = text
         self.pages.setAccessibleDescription(text)
+        if not self.isVisible():
+            return  # nobody to tell yet (and QAccessible loads after the first paint)
+        from PySide6.QtGui import QAccessible, QAccessibleEvent
+
         QAccessible.updateAccessibility(
             QAccessibleEvent(self.pages, QAccessible.Event.DescriptionChanged)
         )
@@ -991,6 +995,8 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         """Open the About box (window-modal, no nested event loop)."""
         if self.about_dialog is None:
+            from desktop_app.ui.about import AboutDialog
+
             self.about_dialog = AboutDialog(self.vm.endpoint, self.icon, self)
         self.about_dialog.open()
 

@@ -212,6 +212,40 @@ def paint_now(window: QWidget, limit_ms: int = 1000) -> bool:
         shiboken6.delete(probe)
 
 
+class _NextPaint(QObject):
+    """Resolves ``future`` at ``widget``'s next paint event."""
+
+    def __init__(self, widget: QWidget, future: asyncio.Future[bool]) -> None:
+        super().__init__()
+        self._widget, self._future = widget, future
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        paint = watched is self._widget and event.type() == QEvent.Type.Paint
+        if paint and not self._future.done():
+            self._future.set_result(True)
+        return False
+
+
+async def painted(widget: QWidget, limit_ms: int = 1000) -> bool:
+    """Wait (without a nested loop) until ``widget`` has painted again: True; False after
+    ``limit_ms`` (a hidden or minimised window paints nothing). For work that should start
+    only once a page is on screen, so it does not compete with painting it."""
+    import asyncio
+
+    future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    probe = _NextPaint(widget, future)
+    widget.installEventFilter(probe)
+    widget.update()
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), limit_ms / 1000)
+    except TimeoutError:
+        return False
+    finally:
+        if shiboken6.isValid(widget):
+            widget.removeEventFilter(probe)
+        shiboken6.delete(probe)
+
+
 class _QtThreadCollector(QObject):
     """Stands in for Python's automatic collection, from a timer on the Qt thread.
 

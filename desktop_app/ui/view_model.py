@@ -29,7 +29,10 @@ from desktop_app.ui.qt_async import TaskRunner
 from desktop_app.ui.text import one_line
 
 if TYPE_CHECKING:  # the auth stack loads after the first paint (see DesktopApp.start)
+    from desktop_app.auth.organizations import Organization
     from desktop_app.auth.session import AuthSession
+    from desktop_app.auth.stored_session import StoredSession
+    from desktop_app.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +157,8 @@ class SessionViewModel(QObject):
         self._runner.error_occurred.connect(self._on_task_error)
         self._clock = clock
         self._session: AuthSession | None = None
+        # The stored session shown until the session's restore has ended (see show_stored).
+        self._stored: StoredSession | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._snapshot: Snapshot | None = None
         self._page = "not_configured"
@@ -163,6 +168,7 @@ class SessionViewModel(QObject):
         self._hint = ""
         self._busy = False
         self._profile: Mapping[str, Any] = {}
+        self._profile_offline = False
         self._token_status_text = ""
         self._id_claims_text = ""
         self._api_claims_text = ""
@@ -188,8 +194,19 @@ class SessionViewModel(QObject):
     def snapshot(self) -> Snapshot | None:
         return self._snapshot
 
+    def show_stored(self, stored: StoredSession) -> None:
+        """Show the stored session (read before the SDK stack loaded) until the next session
+        for the same settings has restored it: its first snapshot after ``restoring`` replaces
+        this one. Busy meanwhile, so no action needs the session that is not there yet."""
+        self._stored = stored
+        self.settings_changed.emit()
+        self._show(stored.snapshot)
+
     def set_session(self, session: AuthSession | None) -> None:
         """Show ``session`` from now on (None: nothing configured). The old one is closed."""
+        stored = self._stored
+        if stored is not None and (session is None or session.settings != stored.settings):
+            self._stored = None  # other settings: the stored session is not theirs
         old = self._session
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -206,7 +223,8 @@ class SessionViewModel(QObject):
             self._token_ticker.stop()
             return
         self._unsubscribe = session.subscribe(self._on_snapshot)
-        self._on_snapshot(session.snapshot)
+        if self._stored is None:
+            self._on_snapshot(session.snapshot)
 
     def set_starting(self, text: str) -> None:
         """Something is being prepared before there is a session (the demo's local IdP)."""
@@ -214,6 +232,13 @@ class SessionViewModel(QObject):
         self._set_page("starting")
 
     def _on_snapshot(self, snapshot: Snapshot) -> None:
+        if self._stored is not None:
+            if snapshot.state is State.RESTORING:
+                return  # the stored session stays on screen while it is restored
+            self._stored = None
+        self._show(snapshot)
+
+    def _show(self, snapshot: Snapshot) -> None:
         previous = self._snapshot
         self._snapshot = snapshot
         page = _PAGES[snapshot.state]
@@ -251,12 +276,14 @@ class SessionViewModel(QObject):
 
     def _update_profile(self, snapshot: Snapshot) -> None:
         profile = dict(snapshot.profile) if snapshot.state is State.SIGNED_IN else {}
-        if profile != self._profile:
+        # The profile card says "offline" too: the same stored profile can come back offline.
+        if profile != self._profile or snapshot.offline != self._profile_offline:
             self._profile = profile
+            self._profile_offline = snapshot.offline
             self.profile_changed.emit()
         status = ""
         claims = ""
-        session = self._session
+        session = self._source
         if session is not None and snapshot.state is State.SIGNED_IN:
             status = self._describe_tokens(session)
             try:
@@ -272,7 +299,7 @@ class SessionViewModel(QObject):
 
     @Slot()
     def _tick_token_status(self) -> None:
-        session = self._session
+        session = self._source
         if session is None or self._snapshot is None or self._snapshot.state is not State.SIGNED_IN:
             return
         status = self._describe_tokens(session)
@@ -280,7 +307,7 @@ class SessionViewModel(QObject):
             self._token_status_text = status
             self.token_status_changed.emit()
 
-    def _describe_tokens(self, session: AuthSession) -> str:
+    def _describe_tokens(self, session: AuthSession | StoredSession) -> str:
         status = session.token_status()
         lines = []
         if status.access_token_expires_at is None:
@@ -381,48 +408,70 @@ class SessionViewModel(QObject):
         return self._busy
 
     @property
+    def stored_session_shown(self) -> bool:
+        """The page shows the stored session, which the session has not restored yet."""
+        return self._stored is not None
+
+    @property
+    def _source(self) -> AuthSession | StoredSession | None:
+        """What the page shows: the stored session until the session has restored it."""
+        return self._stored if self._stored is not None else self._session
+
+    @property
+    def _settings(self) -> Settings | None:
+        source = self._source
+        return source.settings if source is not None else None
+
+    @property
     def configured(self) -> bool:
-        return self._session is not None
+        return self._settings is not None
 
     @property
     def endpoint_text(self) -> str:
-        if self._session is None:
+        s = self._settings
+        if s is None:
             return _tr("Not configured yet: open Settings to enter your Logto endpoint and app ID.")
-        s = self._session.settings
         return _tr("Signs in with Logto at {endpoint} (app {app_id})").format(
             endpoint=s.endpoint, app_id=s.app_id
         )
 
     @property
     def endpoint(self) -> str:
-        return self._session.settings.endpoint if self._session is not None else ""
+        s = self._settings
+        return s.endpoint if s is not None else ""
 
     @property
     def social_name(self) -> str:
         """The social connector's display name, or "" when none is configured."""
-        if self._session is None or not self._session.settings.social_target:
+        s = self._settings
+        if s is None or not s.social_target:
             return ""
-        return self._session.settings.social_display_name
+        return s.social_display_name
 
     @property
     def social_target(self) -> str:
-        return self._session.settings.social_target if self._session is not None else ""
+        s = self._settings
+        return s.social_target if s is not None else ""
 
     @property
     def api_resources(self) -> tuple[str, ...]:
-        return self._session.settings.resources if self._session is not None else ()
+        s = self._settings
+        return s.resources if s is not None else ()
 
     @property
     def organizations_enabled(self) -> bool:
         """Whether Settings asks Logto for the person's organizations."""
-        return self._session is not None and self._session.settings.organizations
+        s = self._settings
+        return s is not None and s.organizations
 
     @property
     def organizations(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
         """The person's organizations as (id, name, roles), in Logto's order."""
-        if self._session is None or not self.organizations_enabled:
+        source = self._source
+        if source is None or not self.organizations_enabled:
             return ()
-        return tuple((o.id, o.name, o.roles) for o in self._session.organizations())
+        found: tuple[Organization, ...] = source.organizations()
+        return tuple((o.id, o.name, o.roles) for o in found)
 
     # waiting
 
@@ -544,8 +593,10 @@ class SessionViewModel(QObject):
         """Pick up the saved session (no browser)."""
         if self._session is not None:
             # Show "restoring" at once: the session says so only when the task first runs,
-            # and a click on Sign in before then would race the restore.
-            self._set_page("restoring")
+            # and a click on Sign in before then would race the restore. (A stored session on
+            # screen stays there, busy, until the restore ends.)
+            if self._stored is None:
+                self._set_page("restoring")
             self._start("restore", self._session.restore())
 
     @Slot()

@@ -18,7 +18,7 @@ import logto
 import pytest
 from logto.OidcCore import OidcCore
 
-from desktop_app.auth.logto_client import LogtoNativeClient
+from desktop_app.auth.logto_client import LogtoNativeClient, sdk_storage
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.errors import InvalidGrantError, NetworkError, TokenValidationError
 from tests.fixtures.fake_idp import APP_ID, FakeIdp
@@ -30,7 +30,7 @@ REDIRECT_URI = "http://127.0.0.1:50123/callback"
 
 def plain_client(idp: FakeIdp, endpoint: str | None = None) -> logto.LogtoClient:
     config = logto.LogtoConfig(endpoint=endpoint or idp.endpoint, appId=APP_ID)
-    return logto.LogtoClient(config, SessionOnlyStorage())
+    return logto.LogtoClient(config, sdk_storage(SessionOnlyStorage()))
 
 
 def our_client(idp: FakeIdp, endpoint: str | None = None, **kw: Any) -> LogtoNativeClient:

@@ -23,7 +23,7 @@ import pytest
 from logto.OidcCore import OidcCore
 
 from desktop_app.auth import logto_client
-from desktop_app.auth.logto_client import LogtoNativeClient, _NativeOidcCore
+from desktop_app.auth.logto_client import LogtoNativeClient, _NativeOidcCore, sdk_storage
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.errors import TokenValidationError
 from tests.fixtures.fake_idp import APP_ID, FakeIdp
@@ -141,7 +141,9 @@ async def test_the_plain_sdk_sign_in_still_drops_the_tokens_the_wrapper_puts_bac
 ) -> None:
     storage = SessionOnlyStorage()
     storage.set("idToken", "previous-id-token")
-    plain = logto.LogtoClient(logto.LogtoConfig(endpoint=fake_idp.endpoint, appId=APP_ID), storage)
+    plain = logto.LogtoClient(
+        logto.LogtoConfig(endpoint=fake_idp.endpoint, appId=APP_ID), sdk_storage(storage)
+    )
     await plain.signIn(REDIRECT_URI)
     assert storage.get("idToken") is None  # the behaviour the override repairs
     assert storage.get("signInSession") is not None

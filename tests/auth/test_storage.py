@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
 import sys
 import threading
 import time
@@ -221,8 +222,24 @@ async def test_flush_without_load_keeps_the_keyring_consistent(
 
 
 def test_storage_is_a_logto_storage(memory_keyring: InMemoryKeyring) -> None:
-    assert isinstance(KeyringStorage(SERVICE, backend=memory_keyring), logto.Storage)
-    assert isinstance(SessionOnlyStorage(), logto.Storage)
+    from desktop_app.auth.logto_client import LogtoNativeClient
+
+    for store in (KeyringStorage(SERVICE, backend=memory_keyring), SessionOnlyStorage()):
+        LogtoNativeClient("https://tenant.logto.app", "app", store)  # hands it to the SDK
+        assert isinstance(store, logto.Storage)
+
+
+def test_storage_imports_no_sdk() -> None:
+    """Start-up reads the stored session through this module before the SDK stack loads
+    (issue 13 item 2): importing it must not import logto, pydantic, aiohttp or PyJWT."""
+    code = (
+        "import sys, desktop_app.auth.storage; "
+        "print(sorted(m for m in ('logto', 'pydantic', 'aiohttp', 'jwt') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
 
 
 # Service names

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from desktop_app import config
 from desktop_app.auth.loopback import LoopbackReceiver
 from desktop_app.auth.session import AuthSession, State
+from desktop_app.auth.state import Snapshot
 from desktop_app.auth.storage import KeyringStorage
 from desktop_app.errors import AuthError, ConfigError
 from tests.fixtures.fake_idp import FakeIdp

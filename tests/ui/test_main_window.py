@@ -62,7 +62,9 @@ def click(qtbot: Any, window: QWidget, name: str) -> None:
 
 
 def wait_page(qtbot: Any, app: DesktopApp, page: str, timeout: int = WAIT_MS) -> None:
-    qtbot.waitUntil(lambda: app.view_model.page == page, timeout=timeout)
+    """Until ``page`` shows, from the session (not the stored session shown before it)."""
+    vm = app.view_model
+    qtbot.waitUntil(lambda: vm.page == page and not vm.stored_session_shown, timeout=timeout)
 
 
 def all_text(window: QWidget) -> str:
@@ -462,6 +464,78 @@ def test_restore_with_expired_access_token_refreshes(
     wait_page(qtbot, later, "signed_in")
     assert memory_keyring.entries != before  # refreshed, rotated refresh token saved
     assert "Access token expires at" in find(later.window, "Token status", QLabel).text()
+
+
+def _watch_pages(app: DesktopApp) -> tuple[list[str], dict[str, Any]]:
+    """The pages the app shows from now on, and what the signed-in page showed first."""
+    pages: list[str] = []
+    first: dict[str, Any] = {}
+    w = app.window
+
+    def changed(page: str) -> None:
+        pages.append(page)
+        if page == "signed_in" and not first:
+            first.update(
+                session_built=app.view_model.session is not None,
+                name=find(w, "Name", QLabel).text(),
+                tokens=find(w, "Token status", QLabel).text(),
+                sign_out_enabled=find(w, "Sign out", QPushButton).isEnabled(),
+            )
+
+    app.view_model.page_changed.connect(changed)
+    return pages, first
+
+
+def test_a_stored_session_is_shown_before_the_sdk_restores_it(
+    qtbot: Any,
+    make_app: MakeApp,
+    local_idp: LocalIdpInfo,
+    person: ChromiumPerson,
+    memory_keyring: InMemoryKeyring,
+) -> None:
+    """Issue 13 item 2: the signed-in page comes from the keyring entry before the session
+    (and the SDK stack) exists, busy until the session has restored it; no other page shows
+    in between (no "restoring" or signed-out flash)."""
+    signed_in_app(qtbot, make_app, local_idp, person, memory_keyring)
+    later = make_app(start=False, overrides=settings_for(local_idp), keyring_backend=memory_keyring)
+    pages, first = _watch_pages(later)
+    later.start()
+    wait_page(qtbot, later, "signed_in")
+    assert first == {
+        "session_built": False,
+        "name": "Alice Example",
+        "tokens": first["tokens"],
+        "sign_out_enabled": False,  # nothing that needs the session until it is there
+    }
+    assert "Access token expires at" in first["tokens"]
+    assert pages == ["starting", "signed_in"]
+    qtbot.waitUntil(lambda: not later.view_model.busy, timeout=WAIT_MS)
+    assert find(later.window, "Sign out", QPushButton).isEnabled()
+    assert later.view_model.session is not None
+
+
+def test_a_stored_expired_access_token_shows_as_expired_then_refreshed(
+    qtbot: Any,
+    make_app: MakeApp,
+    local_idp: LocalIdpInfo,
+    person: ChromiumPerson,
+    memory_keyring: InMemoryKeyring,
+    clock: OffsetClock,
+) -> None:
+    signed_in_app(qtbot, make_app, local_idp, person, memory_keyring, clock=clock)
+    clock.offset = 2 * 3600  # the stored access token (1 h) is now expired
+    later = make_app(
+        start=False, overrides=settings_for(local_idp), keyring_backend=memory_keyring, clock=clock
+    )
+    pages, first = _watch_pages(later)
+    later.start()
+    wait_page(qtbot, later, "signed_in")
+    qtbot.waitUntil(lambda: not later.view_model.busy, timeout=WAIT_MS)
+    assert not first["session_built"]
+    assert first["name"] == "Alice Example"
+    assert "Access token expired at" in first["tokens"]  # what the keyring holds, no more
+    assert "Access token expires at" in find(later.window, "Token status", QLabel).text()
+    assert pages == ["starting", "signed_in"]
 
 
 def test_restore_after_revocation_asks_to_sign_in_again(

@@ -390,7 +390,6 @@ def test_sign_out_offers_to_end_the_browser_session_next_to_it(
 
 
 def accessible_tree_problems(window: Any) -> list[str]:
-    from PySide6.QtGui import QAccessible
 
     interactive = {
         QAccessible.Role.PushButton,
@@ -449,6 +448,7 @@ def test_avatar_initials_are_readable_on_their_colour() -> None:
 def test_every_state_has_named_controls_and_is_announced(
     window_for: WindowFor, qtbot: Any, monkeypatch: Any
 ) -> None:
+
     from desktop_app.errors import DesktopAppError
 
     events: list[Any] = []
