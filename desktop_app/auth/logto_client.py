@@ -46,7 +46,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
@@ -57,6 +57,7 @@ from logto.OidcCore import OidcCore
 
 from desktop_app.auth.http import Http, oauth_error, web_origin
 from desktop_app.auth.refresh_guard import RefreshGuard
+from desktop_app.auth.stored_session import SESSION_KEYS
 from desktop_app.config import endpoint_spelling
 from desktop_app.errors import (
     AuthorizationError,
@@ -99,12 +100,6 @@ _ORG_SCOPE = logto.UserInfoScope.organizations.value
 def organization_resource(organization_id: str) -> str:
     """The audience of an organization token, which is also its key in the token cache."""
     return f"{_ORG_URN}{organization_id}"
-
-
-SESSION_KEYS: Final = frozenset({"idToken", "refreshToken", "accessTokenMap"})
-"""The SDK's storage keys that make a signed-in session: the ones a store keeps beyond the
-process (:class:`~desktop_app.auth.storage.KeyringStorage`) and a new sign-in replaces.
-``signInSession`` (the PKCE verifier and state) is deliberately not one of them."""
 
 
 @dataclass(frozen=True)
@@ -1121,7 +1116,6 @@ def _advice_for(error: str) -> str:
 
 
 __all__ = [
-    "SESSION_KEYS",
     "AccessTokenMap",
     "InteractionMode",
     "LogtoNativeClient",

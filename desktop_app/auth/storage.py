@@ -45,7 +45,7 @@ import keyring
 import keyring.backend
 from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
 
-from desktop_app.auth.logto_client import SESSION_KEYS
+from desktop_app.auth.stored_session import SESSION_KEYS
 from desktop_app.config import endpoint_spelling
 from desktop_app.errors import (
     ConfigError,

@@ -27,13 +27,19 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from desktop_app.auth.organizations import Organization, organizations_in
 from desktop_app.auth.state import Snapshot, State, TokenStatus
 
 if TYPE_CHECKING:
     from desktop_app.config import Settings
+
+SESSION_KEYS: Final = frozenset({"idToken", "refreshToken", "accessTokenMap"})
+"""The SDK's storage keys that make a signed-in session: the ones a store keeps beyond the
+process (:class:`~desktop_app.auth.storage.KeyringStorage`) and a new sign-in replaces.
+``signInSession`` (the PKCE verifier and state) is deliberately not one of them. Here, not in
+the client, so that the keyring storage knows them without importing the SDK."""
 
 # Claims about the token rather than the person: not part of the profile shown.
 TECHNICAL_CLAIMS = frozenset(

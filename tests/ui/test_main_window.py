@@ -271,6 +271,9 @@ def test_wrong_password_then_right(
     wait_page(qtbot, app, "signed_out")
     with qtbot.waitSignal(app.view_model.signed_in, timeout=WAIT_MS):
         click(qtbot, app.window, "Sign in")
+    # The window says "signed in" before the tab has been told; the app (on this thread) still
+    # answers the tab, so wait for the browser without blocking the event loop.
+    qtbot.waitUntil(person.runs[-1].done, timeout=WAIT_MS)
     assert "incorrect" in person.last_result().lower()
     assert find(app.window, "Name", QLabel).text() == "Alice Example"
 
