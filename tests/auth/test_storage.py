@@ -21,13 +21,13 @@ from hypothesis import strategies as st
 from keyring.backends import fail, null
 
 from desktop_app.auth import storage as storage_module
-from desktop_app.auth.logto_client import SESSION_KEYS
 from desktop_app.auth.storage import (
     KeyringStorage,
     SessionOnlyStorage,
     TokenStorage,
     service_name_for,
 )
+from desktop_app.auth.stored_session import SESSION_KEYS
 from desktop_app.errors import ConfigError, KeyringUnavailableError, StorageError
 from tests.fixtures.keyrings import (
     FailingKeyring,

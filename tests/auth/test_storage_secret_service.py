@@ -17,8 +17,8 @@ import pytest
 import pytest_asyncio
 from keyring.backends import SecretService
 
-from desktop_app.auth.logto_client import SESSION_KEYS
 from desktop_app.auth.storage import KeyringStorage
+from desktop_app.auth.stored_session import SESSION_KEYS
 
 pytestmark = pytest.mark.secret_service
 
