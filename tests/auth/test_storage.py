@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +28,7 @@ from desktop_app.auth.storage import (
 )
 from desktop_app.auth.stored_session import SESSION_KEYS
 from desktop_app.errors import ConfigError, KeyringUnavailableError, StorageError
+from tests.fixtures.fresh_process import modules_loaded_by
 from tests.fixtures.keyrings import (
     FailingKeyring,
     FakeWin32Error,
@@ -232,14 +232,8 @@ def test_storage_is_a_logto_storage(memory_keyring: InMemoryKeyring) -> None:
 def test_storage_imports_no_sdk() -> None:
     """Start-up reads the stored session through this module before the SDK stack loads
     (issue 13 item 2): importing it must not import logto, pydantic, aiohttp or PyJWT."""
-    code = (
-        "import sys, desktop_app.auth.storage; "
-        "print(sorted(m for m in ('logto', 'pydantic', 'aiohttp', 'jwt') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    sdk = ("logto", "pydantic", "aiohttp", "jwt")
+    assert modules_loaded_by("desktop_app.auth.storage", sdk) == []
 
 
 # Service names

@@ -3,8 +3,6 @@ item 2). It must say exactly what the SDK-backed session says about the same sto
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import jwt
@@ -17,6 +15,7 @@ from desktop_app.auth.logto_client import LogtoNativeClient, decode_unverified
 from desktop_app.auth.state import State
 from desktop_app.auth.storage import SessionOnlyStorage
 from desktop_app.auth.stored_session import StoredSession, profile_from, stored_claims
+from tests.fixtures.fresh_process import modules_loaded_by
 
 ENDPOINT = "https://tenant.logto.app"
 APP_ID = "app"
@@ -116,12 +115,5 @@ def test_userinfo_updates_the_id_token_profile() -> None:
 
 
 def test_the_module_loads_no_sdk() -> None:
-    code = (
-        "import sys, desktop_app.auth.stored_session; "
-        "print(sorted(m for m in ('logto', 'pydantic', 'aiohttp', 'jwt', 'cryptography', "
-        "'keyring') if m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "[]"
+    heavy = ("logto", "pydantic", "aiohttp", "jwt", "cryptography", "keyring")
+    assert modules_loaded_by("desktop_app.auth.stored_session", heavy) == []

@@ -8,15 +8,12 @@ that outlives the app never touches Qt after it (a SIGSEGV as the process ended)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.fresh_process import run_python
 
 COLLECTED_WHERE = textwrap.dedent(
     """
@@ -232,29 +229,14 @@ WORKER_THREADS = textwrap.dedent(
 )
 
 
-def run(script: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    try:
-        return subprocess.run(
-            [sys.executable, "-c", script],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=90,  # a bound for a hang, not a timing assertion
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the app did not quit: {exc.stdout!r}")
-
-
 def test_garbage_is_collected_on_the_qt_thread_only() -> None:
-    result = run(COLLECTED_WHERE)
+    result = run_python(COLLECTED_WHERE)
     assert result.returncode == 0, result.stderr
     assert "finalised on: qt" in result.stdout
 
 
 def test_a_hung_keyring_call_does_not_block_quitting() -> None:
-    result = run(HUNG_KEYRING)
+    result = run_python(HUNG_KEYRING)
     assert result.returncode == 0, result.stderr
     assert "quitting" in result.stdout
 
@@ -262,7 +244,7 @@ def test_a_hung_keyring_call_does_not_block_quitting() -> None:
 def test_an_avatar_worker_that_outlives_the_app_leaves_qt_alone() -> None:
     # Its emit while the interpreter's exit destroyed the QApplication was a SIGSEGV about one
     # start-up in 40 (./run bench, a stored session whose profile has a picture).
-    result = run(AVATAR_AFTER_QUIT)
+    result = run_python(AVATAR_AFTER_QUIT)
     assert result.returncode == 0, result.stderr
     assert "workers: 1 emitted after the app ended: []" in result.stdout, result.stdout
 
@@ -271,7 +253,7 @@ def test_the_loop_leaves_no_qt_object_and_takes_no_hand_off_after_the_app() -> N
     # Left to the garbage collector, the loop's QObjects (with a Qt timer per pending
     # call_later) could be freed on a worker thread or after the QApplication; a worker's late
     # call_soon_threadsafe emitted on them from its own thread.
-    result = run(LOOP_AFTER_QUIT)
+    result = run_python(LOOP_AFTER_QUIT)
     assert result.returncode == 0, result.stderr
     assert "qt objects left: [False, False]" in result.stdout, result.stdout
     assert "late hand-off: ['refused']" in result.stdout, result.stdout
@@ -280,7 +262,7 @@ def test_the_loop_leaves_no_qt_object_and_takes_no_hand_off_after_the_app() -> N
 def test_the_app_deletes_its_window_on_the_qt_thread_before_main_returns() -> None:
     # Held in reference cycles, they were left to the garbage collector: a collection on a
     # daemon worker's thread (after the app ended) would delete a QWidget there.
-    result = run(APP_OBJECTS_AFTER_MAIN)
+    result = run_python(APP_OBJECTS_AFTER_MAIN)
     assert result.returncode == 0, result.stderr
     assert "smoke test: ok" in result.stdout, result.stdout
     assert "still alive: [False, False]" in result.stdout, result.stdout
@@ -291,7 +273,7 @@ def test_blocking_calls_share_a_few_worker_threads() -> None:
     """Sequential ``to_thread`` calls use one thread, started when first needed; never more
     than WORKER_THREADS (issue 13: each thread that allocates gets its own malloc arena, and
     qasync's default executor started ten QThreads at once)."""
-    result = run(WORKER_THREADS)
+    result = run_python(WORKER_THREADS)
     assert result.returncode == 0, result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith("threads:"))
     used, one_by_one, at_most, limit, done = line.split()[1:]

@@ -3,15 +3,12 @@ QtSvg and its icon engine (about 2.2 MiB resident) for sizes the PNGs already co
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.fresh_process import run_python
 
 SCRIPT = textwrap.dedent(
     """
@@ -33,15 +30,6 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(not Path("/proc/self/maps").is_file(), reason="reads /proc/self/maps")
 def test_the_app_icon_has_every_size_without_qtsvg() -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,  # a bound for a hang, not a timing assertion
-        check=False,
-    )
+    result = run_python(SCRIPT)
     assert result.returncode == 0, result.stderr
     assert "icon: True svg: False" in result.stdout

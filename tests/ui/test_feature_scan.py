@@ -5,13 +5,10 @@ and its own check kept each module's lines in linecache (~15 MiB for the auth st
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.fresh_process import run_python
 
 SCRIPT = textwrap.dedent(
     """
@@ -35,16 +32,7 @@ SCRIPT = textwrap.dedent(
 def test_modules_imported_after_set_up_leave_no_source_in_memory(tmp_path: Path) -> None:
     (tmp_path / "uses_qt.py").write_text("from PySide6 import QtCore  # noqa\n", "utf-8")
     (tmp_path / "plain.py").write_text("VALUE = 1\n" * 1000, "utf-8")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,  # a bound for a hang, not a timing assertion
-        check=False,
-    )
+    result = run_python(SCRIPT, str(tmp_path))
     assert result.returncode == 0, result.stderr
     facts = json.loads(result.stdout.strip().splitlines()[-1])
     assert facts["cached"] == []
