@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
@@ -203,6 +204,10 @@ def run_app(argv: list[str]) -> int:
     scenario = os.environ.get("BENCH_SCENARIO", "start")
     rounds = int(os.environ.get("BENCH_ROUNDS", "1"))
 
+    # The app starts as the desktop-app command does (desktop_app.__main__.main, called at the
+    # end): that entry point turns off collection before it imports the app, so this does too.
+    gc.disable()
+    from desktop_app import __main__ as entry
     from desktop_app import app as app_module
 
     if scenario != "start":
@@ -261,7 +266,7 @@ def run_app(argv: list[str]) -> int:
         holder["probe"].first_paint = holder.get("paint")
 
     app_module.DesktopApp.start = start  # type: ignore[method-assign]
-    code = app_module.main(argv)
+    code = entry.main(argv)
     probe = holder.get("probe")
     if probe is None or not probe.ok:
         return code or 1

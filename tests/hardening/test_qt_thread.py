@@ -228,6 +228,75 @@ WORKER_THREADS = textwrap.dedent(
     """
 )
 
+# The desktop-app command's start-up: no collection while it imports the app, and once the
+# SDK stack is loaded everything start-up made is frozen out of later collections (a full
+# collection walked it all: about 30 ms on the Qt thread).
+ENTRY_IMPORTS_WITHOUT_COLLECTING = textwrap.dedent(
+    """
+    import gc, sys
+
+    def app_imported() -> bool:
+        return hasattr(sys.modules.get("desktop_app.app"), "main")
+
+    before_app = []  # a collection that started before desktop_app.app was fully imported
+    gc.callbacks.append(
+        lambda phase, info: phase == "start" and not app_imported() and before_app.append(info)
+    )
+    from desktop_app import __main__ as entry
+
+    before_app.clear()  # from here on: the entry point's own work
+    try:
+        entry.main(["--version"])
+    except SystemExit:
+        pass
+    print("collections before the app was imported:", len(before_app), gc.isenabled())
+    """
+)
+
+START_UP_FROZEN = textwrap.dedent(
+    """
+    import gc, os
+    from pathlib import Path
+
+    keyring_file = Path(os.environ["XDG_CACHE_HOME"]) / "keyring.json"  # the test's tmp_path
+    keyring_file.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.update(
+        PYTHON_KEYRING_BACKEND="tests.fixtures.file_keyring.FileKeyring",
+        BENCH_KEYRING_FILE=str(keyring_file),
+    )
+    from desktop_app import __main__ as entry
+    from desktop_app import app as app_module
+
+    seen = []
+    done = app_module.DesktopApp._start_up_done
+
+    def start_up_done(self) -> None:
+        done(self)
+        import logto
+
+        tracked = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
+        seen.append((self.freeze_start_up_objects, id(logto.LogtoClient) in tracked))
+        self.quit()
+
+    app_module.DesktopApp._start_up_done = start_up_done
+    code = entry.main(["--endpoint", "http://127.0.0.1:9", "--app-id", "frozen-test"])
+    print("freezes, SDK still collected:", seen)
+    raise SystemExit(code)
+    """
+)
+
+
+def test_the_entry_point_imports_the_app_without_collecting_garbage() -> None:
+    result = run_python(ENTRY_IMPORTS_WITHOUT_COLLECTING)
+    assert result.returncode == 0, result.stderr
+    assert "collections before the app was imported: 0 True" in result.stdout, result.stdout
+
+
+def test_start_up_objects_are_frozen_out_of_later_collections() -> None:
+    result = run_python(START_UP_FROZEN)
+    assert result.returncode == 0, result.stderr
+    assert "freezes, SDK still collected: [(True, False)]" in result.stdout, result.stdout
+
 
 def test_garbage_is_collected_on_the_qt_thread_only() -> None:
     result = run_python(COLLECTED_WHERE)
