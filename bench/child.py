@@ -8,6 +8,8 @@ Modes:
   ``BENCH_SCENARIO=signin`` signs in (``BENCH_ROUNDS`` times), forces a token refresh and signs out,
   with a 10 ms Qt timer measuring event-loop stalls.
 * ``floor``: the memory floor: ``bare`` after importing the pinned SDK and its dependencies.
+* ``text``, ``floor_text``: ``bare`` and ``floor`` whose window shows a heading, a line of text
+  and a button (diagnostics: what drawing any text costs, which an empty window never pays).
 * ``plain``: the plain ``logto`` SDK (``handleSignInCallback`` + ``fetchUserInfo``) on asyncio,
   with only its ``client_secret=None`` patched out (Logto refuses a public client that sends one),
   its session stored in the same keyring backend as the app's (``BENCH_KEYRING_FILE``).
@@ -149,9 +151,10 @@ def memory_report(path: str) -> None:
 # --------------------------------------------------------------------------- bare
 
 
-def run_bare(with_sdk: bool = False) -> int:
+def run_bare(with_sdk: bool = False, with_text: bool = False) -> int:
     """A bare window; ``with_sdk``: the memory floor, which also imports the pinned SDK and
-    what it needs (logto, pydantic, aiohttp, cryptography) before showing it."""
+    what it needs (logto, pydantic, aiohttp, cryptography) before showing it; ``with_text``:
+    the window shows a heading, a line of text and a button, laid out."""
     if with_sdk:
         import aiohttp  # noqa: F401
         import cryptography.hazmat.primitives.asymmetric.ec  # noqa: F401
@@ -165,6 +168,19 @@ def run_bare(with_sdk: bool = False) -> int:
     app = QApplication([sys.argv[0]])
     window = QMainWindow()
     window.resize(620, 640)
+    if with_text:
+        from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+        page = QWidget()
+        column = QVBoxLayout(page)
+        heading = QLabel("You are signed out")
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        heading.setFont(font)
+        column.addWidget(heading)
+        column.addWidget(QLabel("Sign in with your account in the browser."))
+        column.addWidget(QPushButton("Sign in"))
+        window.setCentralWidget(page)
 
     class FirstPaint(QObject):
         def eventFilter(self, obj: Any, event: Any) -> bool:
@@ -730,6 +746,10 @@ def main() -> int:
         return run_bare()
     if mode == "floor":
         return run_bare(with_sdk=True)
+    if mode == "text":
+        return run_bare(with_text=True)
+    if mode == "floor_text":
+        return run_bare(with_sdk=True, with_text=True)
     if mode == "app":
         return run_app(rest)
     if mode == "plain":

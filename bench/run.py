@@ -16,7 +16,9 @@ What is measured (medians over the repetitions, minimum alongside):
    run of each first).
    Alongside: the CPU time (user + system) each process used up to its first paint, which the
    machine's load hardly changes; the JSON lists the modules the app has loaded at its first
-   paint that the bare window has not (``modules_before_first_paint``).
+   paint that the bare window has not (``modules_before_first_paint``), and, as a diagnostic,
+   the same bare window showing a heading, a line of text and a button (an empty window never
+   starts Qt's font and text machinery).
 2. Start-up with a stored session: the same run's first paint -> signed-in page painted (the
    person's name). The session was seeded by a real sign-in; the provider is stopped before
    these runs, so no network is used (or possible). The JSON splits each start-up into
@@ -32,7 +34,8 @@ What is measured (medians over the repetitions, minimum alongside):
    local provider and against a fake provider whose JWKS answers after 0.5 s. The plain SDK's
    stall (asyncio timer, callback handling only) is shown alongside for sign-in.
 5. Peak RSS (VmHWM) after the first sign-in against the floor: a bare window that also imports
-   the pinned SDK's stack (logto, pydantic, aiohttp, cryptography), after its first paint.
+   the pinned SDK's stack (logto, pydantic, aiohttp, cryptography), after its first paint;
+   alongside, that floor showing the heading, text and button of item 1.
 6. The PyInstaller bundle against a hello-world PySide6 bundle frozen by the same spec
    (``packaging/build-deb --hello-world``), and the .deb, when they have been built.
 
@@ -506,12 +509,17 @@ async def bench(
             )
             raw["plain_jwks_delay"] += run.results
 
-    log(f"start-up: {plan.startups} runs each of bare window, app, app with a stored session")
+    log(
+        f"start-up: {plan.startups} runs each of the bare window (empty, with text, with the "
+        "SDK stack), the app, the app with a stored session"
+    )
     empty = tmp / "empty-keyring.json"
     stored = tmp / "stored-keyring.json"
     variants: dict[str, tuple[list[str], dict[str, str]]] = {
         "bare": (["bare"], {}),
         "floor": (["floor"], {}),
+        "text": (["text"], {}),
+        "floor_text": (["floor_text"], {}),
         "app_no_session": (
             ["app", "--config", str(config)],
             {"BENCH_SCENARIO": "start", "BENCH_KEYRING_FILE": str(empty)},
@@ -576,6 +584,14 @@ def build_rows(raw: dict[str, Any]) -> list[Row]:
             "  CPU time to first paint (user+system, all threads; load-independent)",
             col(st["app_no_session"], "cpu_first_paint_ms"),
             col(st["bare"], "cpu_first_paint_ms"),
+            "ms",
+            "(diagnostic)",
+            None,
+        ),
+        Row(
+            "  a window with a heading, a line of text and a button vs the bare one",
+            col(st["text"], "first_paint_ms"),
+            col(st["bare"], "first_paint_ms"),
             "ms",
             "(diagnostic)",
             None,
@@ -710,6 +726,14 @@ def build_rows(raw: dict[str, Any]) -> list[Row]:
             "  the floor vs a bare window",
             col(st["floor"], "vmhwm_kb", 1 / 1024),
             col(st["bare"], "vmhwm_kb", 1 / 1024),
+            "MiB",
+            "(diagnostic)",
+            None,
+        ),
+        Row(
+            "  the floor with a heading, a line of text and a button vs the floor",
+            col(st["floor_text"], "vmhwm_kb", 1 / 1024),
+            col(st["floor"], "vmhwm_kb", 1 / 1024),
             "MiB",
             "(diagnostic)",
             None,

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ROWS = {
     "cold start to first paint": True,
     "CPU time to first paint": True,
+    "a window with a heading, a line of text and a button": True,
     "start-up with a stored session: first paint -> signed-in page": False,
     "of the same runs: spawn -> first paint": True,
     "callback -> signed-in UI with profile": True,
@@ -32,6 +33,7 @@ ROWS = {
     "max stall, JWKS after 0.5 s: sign-out": False,
     "peak RSS after sign-in vs the floor": True,
     "the floor vs a bare window": True,
+    "the floor with a heading, a line of text and a button": True,
 }
 NUMBER = re.compile(r"\d+\.\d")
 
