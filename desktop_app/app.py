@@ -214,12 +214,15 @@ class DesktopApp(QObject):
         storage = None
         if self.restore_on_start and not settings.session_only:
             storage = await self._show_stored_session(settings)
-        await asyncio.to_thread(_import_auth_stack)
-        self._start_up_done()
+        await self._load_auth_stack()
         if self.settings is None:  # not already chosen in the Settings dialog meanwhile
             self.apply_settings(settings, storage=storage)
 
-    def _start_up_done(self) -> None:
+    async def _load_auth_stack(self) -> None:
+        """Import the SDK stack off the Qt thread; start-up ends here."""
+        import asyncio
+
+        await asyncio.to_thread(_import_auth_stack)
         if self.freeze_start_up_objects:
             # What start-up made (PySide6, the window, the SDK stack's modules and classes)
             # lives as long as the process, yet every full collection would walk it again:
@@ -427,8 +430,7 @@ class DesktopApp(QObject):
         idp = self.local_idp_factory()
         try:
             info = await asyncio.to_thread(idp.start)
-            await asyncio.to_thread(_import_auth_stack)
-            self._start_up_done()
+            await self._load_auth_stack()
         except DesktopAppError as exc:
             self.view_model.set_session(None)
             self.view_model.show_error(exc.message, exc.advice)

@@ -268,17 +268,17 @@ START_UP_FROZEN = textwrap.dedent(
     from desktop_app import app as app_module
 
     seen = []
-    done = app_module.DesktopApp._start_up_done
+    load = app_module.DesktopApp._load_auth_stack
 
-    def start_up_done(self) -> None:
-        done(self)
+    async def load_auth_stack(self) -> None:
+        await load(self)
         import logto
 
         tracked = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
         seen.append((self.freeze_start_up_objects, id(logto.LogtoClient) in tracked))
         self.quit()
 
-    app_module.DesktopApp._start_up_done = start_up_done
+    app_module.DesktopApp._load_auth_stack = load_auth_stack
     code = entry.main(["--endpoint", "http://127.0.0.1:9", "--app-id", "frozen-test"])
     print("freezes, SDK still collected:", seen)
     raise SystemExit(code)
